@@ -1,0 +1,3 @@
+from lumilio.cli import main
+
+main()

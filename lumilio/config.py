@@ -1,0 +1,159 @@
+"""Settings, declared once.
+
+Each setting has a name, a type, a default and a line of help. A value comes from, in
+order of precedence: the command line, a `LUMILIO_<NAME>` environment variable, the
+`lumilio.toml` file in the data folder, the default. `runtime-info` shows the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "lumilio.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "LUMILIO_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address to listen on. Keep 127.0.0.1 unless "
+            "other devices must reach the server."),
+    Setting("port", int, 6680, "Port to listen on."),
+    Setting("data_dir", Path, None, "Folder for the catalog, job queue, secrets and "
+            "lumilio.toml. Defaults to the platform's user data folder."),
+    Setting("storage_root", Path, None, "Folder under which new repositories (the "
+            "primary one included) are created. Defaults to <data_dir>/library."),
+    Setting("workers", int, 0, "Background worker threads; 0 means one per CPU core."),
+    Setting("scan_interval", int, 300, "Seconds between periodic scans of every "
+            "repository; 0 turns periodic scans off."),
+    Setting("watch", bool, True, "Watch repository folders and import new files."),
+    Setting("watch_settle", float, 2.0, "Seconds a new file must stay unchanged "
+            "before the watcher imports it."),
+    Setting("open_browser", bool, True, "Open the browser at start when a display "
+            "is available."),
+    Setting("exiftool", str, "", "Path of the exiftool program; empty means search "
+            "the PATH. Without it a reduced built-in reader is used."),
+    Setting("access_token_minutes", int, 15, "Lifetime of access tokens."),
+    Setting("refresh_token_days", int, 7, "Lifetime of refresh tokens."),
+    Setting("media_token_minutes", int, 10, "Lifetime of media tokens (the mt query "
+            "parameter of image and video URLs)."),
+    Setting("max_upload_mb", int, 4096, "Largest file accepted by an upload."),
+    Setting("cors_origins", str, "", "Comma-separated origins allowed to call the API "
+            "from a browser page served elsewhere; empty allows none."),
+    Setting("log_level", str, "info", "debug, info, warning or error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _cast(setting: Setting, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if setting.kind is bool and isinstance(raw, str):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if setting.kind is Path:
+        return Path(raw).expanduser()
+    return setting.kind(raw)
+
+
+@dataclass
+class Config:
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    libraries: list[Path] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.db"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every setting with its value and where the value came from."""
+        return [
+            {
+                "name": s.name,
+                "value": str(self.values[s.name]),
+                "source": self.sources[s.name],
+                "env": s.env,
+                "help": s.help,
+            }
+            for s in SETTINGS
+        ]
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("Lumilio", appauthor=False))
+
+
+def load(overrides: dict[str, Any] | None = None, environ: dict | None = None) -> Config:
+    """Resolve every setting. `overrides` are command-line values (None = not given)."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    environ = os.environ if environ is None else environ
+
+    data_dir = overrides.get("data_dir") or environ.get("LUMILIO_DATA_DIR")
+    data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    file_values = _read_config_file(data_dir / CONFIG_FILE)
+
+    config = Config()
+    for s in SETTINGS:
+        if s.name in overrides:
+            raw, source = overrides[s.name], "command line"
+        elif s.env in environ:
+            raw, source = environ[s.env], "environment"
+        elif s.name in file_values:
+            raw, source = file_values[s.name], CONFIG_FILE
+        else:
+            raw, source = s.default, "default"
+        config.values[s.name] = _cast(s, raw)
+        config.sources[s.name] = source
+
+    config.values["data_dir"] = data_dir.resolve()
+    if config.values["storage_root"] is None:
+        config.values["storage_root"] = config.values["data_dir"] / "library"
+    return config
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        values = tomllib.load(f)
+    unknown = sorted(set(values) - set(_BY_NAME))
+    if unknown:
+        log.warning("%s: ignoring unknown settings %s", path, ", ".join(unknown))
+    return {k: v for k, v in values.items() if k in _BY_NAME}

@@ -1,0 +1,1 @@
+"""Pure media functions: what a file is, what it says about itself, how it looks."""

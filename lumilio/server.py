@@ -1,0 +1,135 @@
+"""Start the whole product in one process: catalog, jobs, watcher, web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import threading
+import webbrowser
+from pathlib import Path
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from lumilio import __version__
+from lumilio.app import create_app
+from lumilio.auth import secrets
+from lumilio.auth.tokens import TokenSigner
+from lumilio.catalog.db import Catalog
+from lumilio.config import Config
+from lumilio.context import Context
+from lumilio.jobs import handlers  # noqa: F401  registers the job handlers
+from lumilio.jobs.queue import JobQueue
+from lumilio.library import scanner
+from lumilio.library.watcher import PeriodicScans, Watcher
+from lumilio.pipeline import ingest
+from lumilio.services import repositories
+
+log = logging.getLogger("lumilio")
+
+
+def build_context(config: Config) -> Context:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(config.catalog_path)
+    jobs = JobQueue(catalog, config.queue_path, config.worker_count)
+    root_secret = secrets.read_or_create(config.secrets_dir, secrets.ROOT_KEY)
+    ctx = Context(config=config, catalog=catalog, jobs=jobs,
+                  signer=TokenSigner(root_secret))
+    exiftool = config.exiftool or shutil.which("exiftool")
+    ctx.runtime["metadata_reader"] = "exiftool" if exiftool else "built-in fallback"
+    return ctx
+
+
+def prepare_library(ctx: Context) -> list[dict]:
+    """The primary repository, the folders named on the command line, a first scan."""
+    repositories.ensure_primary(ctx)
+    known = {Path(r["path"]) for r in repositories.all_rows(ctx)}
+    for folder in ctx.config.libraries:
+        folder = Path(folder).expanduser().resolve()
+        if folder in known:
+            continue
+        if not folder.is_dir():
+            log.error("--library %s: not a folder; skipped", folder)
+            continue
+        repositories.register(ctx, folder, name=folder.name)
+
+    scanner.requeue_interrupted_scans(ctx)
+    rows = repositories.all_rows(ctx)
+    for row in rows:
+        # A start scan catches what changed while the server was stopped.
+        scanner.request_scan(ctx, row["repository_id"], mode="startup")
+    return rows
+
+
+class _Jobs:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def start(self) -> None:
+        self.ctx.jobs.start(self.ctx)
+
+    def stop(self) -> None:
+        self.ctx.jobs.stop()
+        ingest.close_readers()
+
+
+def _can_open_browser() -> bool:
+    if os.name == "nt" or os.uname().sysname == "Darwin":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run(config: Config) -> None:
+    ctx = build_context(config)
+    rows = prepare_library(ctx)
+
+    url = f"http://{'localhost' if config.host in ('127.0.0.1', '::1') else config.host}:{config.port}"
+    log.info("Lumilio %s serving %s", __version__, url)
+    log.info("data folder: %s", config.data_dir)
+    for row in rows:
+        log.info("repository %r (%s): %s", row["name"], row["role"], row["path"])
+    log.info("%d background worker(s); metadata reader: %s", config.worker_count,
+             ctx.runtime["metadata_reader"])
+    if ctx.runtime["metadata_reader"] != "exiftool":
+        log.warning("exiftool not found: using the built-in reader, which reads "
+                    "fewer tags (install exiftool for complete metadata)")
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: other devices on the network can reach this "
+                    "server; use strong passwords and enable MFA", config.host)
+
+    watcher = Watcher(ctx, settle=config.watch_settle) if config.watch else None
+    services = [_Jobs(ctx)]
+    if watcher is not None:
+        services.append(watcher)
+    services.append(PeriodicScans(ctx, config.scan_interval))
+    app = create_app(ctx, services)
+    app.state.watcher = watcher
+
+    hyper = HypercornConfig()
+    hyper.bind = [f"{config.host}:{config.port}"]
+    hyper.accesslog = None
+    hyper.errorlog = logging.getLogger("hypercorn.error")
+    hyper.graceful_timeout = 5
+
+    if config.open_browser and _can_open_browser():
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+
+    try:
+        asyncio.run(_serve(app, hyper))
+    finally:
+        ctx.catalog.close()
+        log.info("stopped")
+
+
+async def _serve(app, hyper: HypercornConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    await serve(app, hyper, shutdown_trigger=stop.wait)
