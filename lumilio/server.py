@@ -21,6 +21,7 @@ from lumilio.auth.tokens import TokenSigner
 from lumilio.catalog.db import Catalog
 from lumilio.config import Config
 from lumilio.context import Context
+from lumilio.errors import ApiError
 from lumilio.jobs import handlers  # noqa: F401  registers the job handlers
 from lumilio.jobs.queue import JobQueue
 from lumilio.library import scanner
@@ -54,7 +55,10 @@ def prepare_library(ctx: Context) -> list[dict]:
         if not folder.is_dir():
             log.error("--library %s: not a folder; skipped", folder)
             continue
-        repositories.register(ctx, folder, name=folder.name)
+        try:
+            repositories.register(ctx, folder, name=folder.name)
+        except ApiError as exc:
+            log.error("--library %s: %s (%s)", folder, exc.message, exc.detail)
 
     scanner.requeue_interrupted_scans(ctx)
     rows = repositories.all_rows(ctx)

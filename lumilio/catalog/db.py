@@ -68,7 +68,11 @@ class Catalog:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        apsw.bestpractice.apply(apsw.bestpractice.recommended)
+        # The connection settings below are made explicitly in `connect`; of apsw's
+        # recommendations only these two are taken (its log forwarding is left out:
+        # it reports SQLite's routine statement re-preparations as if they mattered).
+        apsw.bestpractice.apply((apsw.bestpractice.connection_dqs,
+                                 apsw.bestpractice.connection_optimize))
 
         self._writer_conn = connect(path)
         migrate.apply(self._writer_conn)

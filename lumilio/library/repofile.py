@@ -99,6 +99,7 @@ def write(folder: Path, repo: RepoFile) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(repo.to_yaml())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; this file is for people
         os.replace(tmp, folder / FILE_NAME)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -95,19 +95,27 @@ def register(
         return _relocate(ctx, moved, folder)
     _check_nesting(ctx, folder)
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if existing is None:
-        existing = repofile.RepoFile(
-            name=name or folder.name,
-            storage_strategy=strategy or "date",
-            handle_duplicate_filenames=duplicate_handling or "rename",
-        )
-        repofile.write(folder, existing)
-        log.info("new repository %r at %s", existing.name, folder)
-    else:
-        log.info("adopting repository %r (%s) found at %s", existing.name,
-                 existing.id, folder)
-    layout.ensure(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if existing is None:
+            existing = repofile.RepoFile(
+                name=name or folder.name,
+                storage_strategy=strategy or "date",
+                handle_duplicate_filenames=duplicate_handling or "rename",
+            )
+            repofile.write(folder, existing)
+            log.info("new repository %r at %s", existing.name, folder)
+        else:
+            log.info("adopting repository %r (%s) found at %s", existing.name,
+                     existing.id, folder)
+        layout.ensure(folder)
+    except OSError as exc:
+        # TODO: read-only folders (a mounted archive) need their derived files kept
+        # in the data folder instead; until then they cannot be registered.
+        raise BadRequest(
+            "Lumilio cannot write to this folder",
+            f"{folder}: {exc.strerror}; it needs to add .lumiliorepo and .lumilio/",
+        ) from None
 
     def insert(conn) -> dict:
         if role == "primary" and conn.execute(
