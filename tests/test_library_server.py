@@ -13,7 +13,7 @@ import blake3
 import httpx
 import pytest
 
-from conftest import MEDIA, PASSWORD, copy_media
+from serverkit import MEDIA, PASSWORD, copy_media
 
 SOME_PHOTOS = [
     "jpeg/Canon_40D.jpg", "jpeg/Nikon_D70.jpg", "jpeg/pixel_8.jpg",

@@ -75,7 +75,7 @@ def test_settings_precedence(tmp_path):
 
 
 def test_every_setting_is_documented_in_the_readme():
-    from conftest import REPO
+    from serverkit import REPO
 
     readme = (REPO / "README.md").read_text()
     missing = [s.env for s in config.SETTINGS if s.env not in readme]

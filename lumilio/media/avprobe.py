@@ -86,7 +86,9 @@ def _read_container(container: av.container.InputContainer, facts: Facts) -> Non
         tags.get("com.apple.quicktime.content.identifier")
     )
     facts.description = as_text(tags.get("description") or tags.get("comment"))
-    facts.gps_raw = _location(_first_tag(tags, tuple(k.lower() for k in _LOCATION_KEYS)))
+    facts.gps_raw = _location(
+        _first_tag(tags, tuple(k.lower() for k in _LOCATION_KEYS))
+    )
 
     facts.title = as_text(tags.get("title"))
     facts.artist = as_text(tags.get("artist") or tags.get("album_artist"))
@@ -129,7 +131,7 @@ def _first_frame_rotation(
         for frame in container.decode(stream):
             # PyAV gives the display matrix angle counter-clockwise; files and
             # exiftool speak of the clockwise turn needed to display the frame.
-            return int(round(-frame.rotation)) % 360
+            return round(-frame.rotation) % 360
     except av.FFmpegError as error:
         logger.debug("no frame decoded for rotation: %s", _reason(error))
     return None
@@ -154,4 +156,3 @@ def _location(text: str | None) -> tuple[float, float] | None:
 def _reason(error: Exception) -> str:
     message = getattr(error, "strerror", None) or str(error)
     return str(message).strip() or type(error).__name__
-

@@ -126,8 +126,8 @@ def _read_size(tags: Tags, kind: FileKind, facts: Facts) -> None:
     if raw_orientation is not None and facts.orientation is None:
         facts.warnings.append(f"invalid EXIF orientation {raw_orientation!r}: ignored")
 
-    if kind.family == "heif" and raw_orientation is None:
-        # Without an EXIF orientation the container's turn (irot) decides.
+    if kind.family == "heif" and facts.orientation is None:
+        # Without a valid EXIF orientation the container's turn (irot) decides.
         turn = as_int(tags.get("Rotation", "QuickTime"))
         facts.quarter_turn = turn in (90, 270)
     else:
@@ -161,8 +161,14 @@ def _read_exposure(tags: Tags, facts: Facts) -> None:
 
 
 def _description(tags: Tags) -> str | None:
-    for name in ("ImageDescription", "UserComment", "XPComment", "Caption-Abstract",
-                 "Caption", "Description"):
+    for name in (
+        "ImageDescription",
+        "UserComment",
+        "XPComment",
+        "Caption-Abstract",
+        "Caption",
+        "Description",
+    ):
         text = description_text(tags.text(name))
         if text is not None:
             return text
@@ -201,8 +207,11 @@ def _photo_times(tags: Tags) -> list[TimeCandidate]:
             found.append(TimeCandidate(_with_offset(parsed, offset), "exif"))
 
     found += _exif_times(tags, "CreateDate", "SubSecTimeDigitized", offset)
-    for name, group in (("DateTimeOriginal", "XMP-exif"), ("CreateDate", "XMP-xmp"),
-                        ("DateCreated", "XMP-photoshop")):
+    for name, group in (
+        ("DateTimeOriginal", "XMP-exif"),
+        ("CreateDate", "XMP-xmp"),
+        ("DateCreated", "XMP-photoshop"),
+    ):
         parsed = parse_stamp(tags.get(name, group))
         if parsed is not None:
             found.append(TimeCandidate(parsed, "xmp"))
@@ -217,8 +226,11 @@ def _video_times(tags: Tags) -> list[TimeCandidate]:
     if parsed is not None:
         found.append(TimeCandidate(parsed, "quicktime"))
 
-    for name, group in (("CreateDate", "QuickTime"), ("MediaCreateDate", "Track1"),
-                        ("TrackCreateDate", "Track1")):
+    for name, group in (
+        ("CreateDate", "QuickTime"),
+        ("MediaCreateDate", "Track1"),
+        ("TrackCreateDate", "Track1"),
+    ):
         parsed = parse_stamp(tags.get(name, group))
         if parsed is not None:
             found.append(TimeCandidate(parsed, "quicktime", utc=True))

@@ -10,6 +10,7 @@ exiftool and tries the file once more.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -56,7 +57,9 @@ class ExifToolProcess:
 
     def read_tags(self, path: Path) -> dict:
         """All tags of one file as exiftool's JSON object (groups in the keys)."""
-        output = self._call("-j", os.fsencode(path))
+        raw = self._call("-j", os.fsencode(path), raw_bytes=True)
+        # Damaged files can hold text that is not UTF-8; exiftool passes it on.
+        output = raw.decode("utf-8", errors="replace")
         if not output.strip():
             return {}
         try:
@@ -79,7 +82,7 @@ class ExifToolProcess:
             logger.debug("exiftool did not stop cleanly: %s", error)
             self._kill(helper)
 
-    def _call(self, *params: str | bytes, raw_bytes: bool = False):  # noqa: ANN202
+    def _call(self, *params: str | bytes, raw_bytes: bool = False):
         helper = self._running_helper()
         process = self._popen()
         done = threading.Event()
@@ -124,7 +127,9 @@ class ExifToolProcess:
                 if done.is_set():
                     return
                 tripped.append(
-                    "exiftool died" if died else f"exiftool took over {self.timeout_s:g} s"
+                    "exiftool died"
+                    if died
+                    else f"exiftool took over {self.timeout_s:g} s"
                 )
                 _break_pipes(process)
             return
@@ -134,7 +139,9 @@ class ExifToolProcess:
         if self._helper is not None and process is not None:
             if process.poll() is None:
                 return self._helper
-            logger.warning("exiftool (pid %s) had exited; starting a new one", process.pid)
+            logger.warning(
+                "exiftool (pid %s) had exited; starting a new one", process.pid
+            )
             self._discard()
 
         helper = exiftool.ExifToolHelper(
@@ -178,10 +185,8 @@ class ExifToolProcess:
             _ = helper.running
         for pipe in (process.stdin, process.stdout, process.stderr):
             if pipe is not None:
-                try:
+                with contextlib.suppress(OSError):
                     pipe.close()
-                except OSError:
-                    pass
 
 
 def _break_pipes(process: subprocess.Popen) -> None:

@@ -41,7 +41,7 @@ def load_video_frame(path: Path) -> Picture:
     frame, aspect = grabbed
     image = _square_pixels(frame.to_image(), aspect)
     # PyAV reports the display matrix counter-clockwise.
-    clockwise = int(round(-frame.rotation)) % 360
+    clockwise = round(-frame.rotation) % 360
     image = orientation.apply(image, orientation.for_clockwise(clockwise))
     return Picture(image, image.size)
 
@@ -77,8 +77,9 @@ def _poster_frame(
         try:
             container.seek(int(target / stream.time_base), stream=stream)
         except av.FFmpegError as error:
-            logger.debug("cannot seek in %s: %s; decoding from the start",
-                         container.name, error)
+            logger.debug(
+                "cannot seek in %s: %s; decoding from the start", container.name, error
+            )
 
     first = chosen = None
     for count, frame in enumerate(container.decode(stream)):

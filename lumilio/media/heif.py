@@ -38,11 +38,14 @@ def register_openers() -> None:
         if _registered:
             return
         import pillow_heif
-        import pillow_jxl  # noqa: F401  (registers the JPEG XL plugin on import)
 
         pillow_heif.register_heif_opener()
+        try:
+            import pillow_jxl  # noqa: F401  (registers the JPEG XL plugin on import)
+        except ImportError:
+            logger.warning("pillow-jxl-plugin is not installed: JPEG XL cannot be read")
         _registered = True
-        logger.debug("registered HEIF and JPEG XL openers with Pillow")
+        logger.debug("registered the HEIF and JPEG XL openers with Pillow")
 
 
 @dataclass(frozen=True)

@@ -62,16 +62,63 @@ RAW_MIMES: dict[str, str] = {
 }
 
 PHOTO_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp", ".tif",
-     ".tiff", ".heic", ".heif", ".hif", ".avif", ".jxl"}
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".apng",
+        ".gif",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".jxl",
+    }
 )
 VIDEO_EXTENSIONS = frozenset(
-    {".mov", ".qt", ".mp4", ".m4v", ".3gp", ".3g2", ".avi", ".mts", ".m2ts", ".m2t",
-     ".ts", ".mkv", ".webm", ".wmv", ".asf", ".mpg", ".mpeg", ".ogv"}
+    {
+        ".mov",
+        ".qt",
+        ".mp4",
+        ".m4v",
+        ".3gp",
+        ".3g2",
+        ".avi",
+        ".mts",
+        ".m2ts",
+        ".m2t",
+        ".ts",
+        ".mkv",
+        ".webm",
+        ".wmv",
+        ".asf",
+        ".mpg",
+        ".mpeg",
+        ".ogv",
+    }
 )
 AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".m4a", ".m4b", ".aac", ".flac", ".wav", ".ogg", ".oga", ".opus",
-     ".wma", ".aif", ".aiff", ".aifc", ".mka"}
+    {
+        ".mp3",
+        ".m4a",
+        ".m4b",
+        ".aac",
+        ".flac",
+        ".wav",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".wma",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".mka",
+    }
 )
 SUPPORTED_EXTENSIONS: frozenset[str] = (
     PHOTO_EXTENSIONS | VIDEO_EXTENSIONS | AUDIO_EXTENSIONS | frozenset(RAW_MIMES)
@@ -138,7 +185,7 @@ def _raw(mime: str) -> FileKind:
 def is_supported_name(name: str) -> bool:
     """Whether a scan or the watcher should consider a file with this name."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    if not base or base.startswith(".") or base.startswith("~"):
+    if not base or base.startswith((".", "~")):
         return False
 
     lower = base.lower()
@@ -174,7 +221,7 @@ def _by_content(head: bytes, ext: str) -> FileKind | None:
         return _photo("image/png", "png")
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return _photo("image/gif", "gif")
-    if head.startswith(b"\xff\x0a") or head.startswith(JXL_CONTAINER):
+    if head.startswith((b"\xff\x0a", JXL_CONTAINER)):
         return _photo("image/jxl", "jxl")
     if head[4:8] == b"ftyp":
         return _by_brand(head, ext)
@@ -195,8 +242,10 @@ def _by_brand(head: bytes, ext: str) -> FileKind | None:
         return _raw("image/x-canon-cr3")
     if major in AVIF_BRANDS:
         return _photo("image/avif", "avif")
-    if major in {b"mif1", b"msf1"} and b"avif" in compatible and not (
-        compatible & HEIC_BRANDS
+    if (
+        major in {b"mif1", b"msf1"}
+        and b"avif" in compatible
+        and not (compatible & HEIC_BRANDS)
     ):
         return _photo("image/avif", "avif")
     if major in HEIF_BRANDS:
@@ -231,8 +280,13 @@ def _by_riff(form: bytes) -> FileKind | None:
 
 def _is_tiff_like(head: bytes) -> bool:
     return head[:4] in (
-        b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+",  # TIFF and BigTIFF
-        b"IIRO", b"IIRS", b"MMOR",  # Olympus ORF
+        b"II*\x00",
+        b"MM\x00*",
+        b"II+\x00",
+        b"MM\x00+",  # TIFF and BigTIFF
+        b"IIRO",
+        b"IIRS",
+        b"MMOR",  # Olympus ORF
         b"IIU\x00",  # Panasonic RW2
     )
 
@@ -299,7 +353,11 @@ def _by_sync(data: bytes, ext: str, start: int) -> FileKind | None:
     if _packets_at(data, start + 4, 192):
         return _video("video/m2ts")
 
-    if len(data) >= start + 2 and data[start] == 0xFF and data[start + 1] & 0xE0 == 0xE0:
+    if (
+        len(data) >= start + 2
+        and data[start] == 0xFF
+        and data[start + 1] & 0xE0 == 0xE0
+    ):
         layer = (data[start + 1] >> 1) & 0x03
         if layer != 0:
             return _audio("audio/mpeg")
@@ -333,4 +391,6 @@ def _unsupported_reason(head: bytes, ext: str) -> str:
     for magic, label in FOREIGN_MAGIC:
         if head.lstrip()[: len(magic)].lower() == magic.lower():
             return f"not a photo, video or audio file: content is {label} but {name}"
-    return f"unrecognised content: not a supported photo, video or audio format ({name})"
+    return (
+        f"unrecognised content: not a supported photo, video or audio format ({name})"
+    )

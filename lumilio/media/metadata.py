@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lumilio.media import avprobe
@@ -95,8 +95,14 @@ class MetadataReader:
             _add_stream_facts(facts, path, decode_rotation=False)
 
         info = build_info(facts, kind, path)
-        logger.debug("read %s: taken=%s (%s) size=%sx%s", path, info.taken_time,
-                     info.taken_source, info.width, info.height)
+        logger.debug(
+            "read %s: taken=%s (%s) size=%sx%s",
+            path,
+            info.taken_time,
+            info.taken_source,
+            info.width,
+            info.height,
+        )
         return info
 
     def read_preview(self, path: Path) -> bytes | None:
@@ -175,7 +181,8 @@ def _announce_fallback(reason: str) -> None:
         _fallback_announced.set()
         logger.warning(
             "metadata falls back to Pillow/PyAV (%s): maker notes, most RAW "
-            "formats and some video dates will be missing", reason
+            "formats and some video dates will be missing",
+            reason,
         )
 
 
@@ -189,14 +196,19 @@ def build_info(facts: Facts, kind: FileKind, path: Path) -> MediaInfo:
         if reason:
             info.warnings.append(reason)
 
-    info.width, info.height = displayed_size(facts.width, facts.height,
-                                             facts.quarter_turn)
+    if kind.asset_type != "AUDIO":  # a cover picture's size is not the file's
+        info.width, info.height = displayed_size(
+            facts.width, facts.height, facts.quarter_turn
+        )
     info.orientation = facts.orientation
     if kind.asset_type in ("VIDEO", "AUDIO"):
         info.duration = facts.duration
 
-    builders = {"PHOTO": _photo_specific, "VIDEO": _video_specific,
-                "AUDIO": _audio_specific}
+    builders = {
+        "PHOTO": _photo_specific,
+        "VIDEO": _video_specific,
+        "AUDIO": _audio_specific,
+    }
     info.specific = builders[kind.asset_type](info, facts, kind)
     return info
 
@@ -205,7 +217,7 @@ def _choose_time(info: MediaInfo, times: list[TimeCandidate], path: Path) -> Non
     if times:
         chosen = times[0]
         if chosen.utc:
-            info.taken_time = chosen.parsed.wall.replace(tzinfo=timezone.utc)
+            info.taken_time = chosen.parsed.wall.replace(tzinfo=UTC)
         else:
             info.taken_time = chosen.parsed.as_capture()
             info.capture_offset_minutes = chosen.parsed.offset_minutes
@@ -223,7 +235,7 @@ def _choose_time(info: MediaInfo, times: list[TimeCandidate], path: Path) -> Non
 def _warn_if_future(info: MediaInfo) -> None:
     taken = info.taken_time
     assert taken is not None
-    now = datetime.now(timezone.utc) if taken.tzinfo else datetime.now()
+    now = datetime.now(UTC) if taken.tzinfo else datetime.now()
     if taken > now + FUTURE_SLACK:
         info.warnings.append(f"capture time {taken.isoformat()} is in the future")
 

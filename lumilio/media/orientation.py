@@ -43,6 +43,10 @@ def apply(image: Image.Image, transposes: tuple[Transpose, ...]) -> Image.Image:
 
 def swaps_sides(transposes: tuple[Transpose, ...]) -> bool:
     """Whether these transposes turn a landscape image into a portrait one."""
-    quarter = {Transpose.ROTATE_90, Transpose.ROTATE_270, Transpose.TRANSPOSE,
-               Transpose.TRANSVERSE}
+    quarter = {
+        Transpose.ROTATE_90,
+        Transpose.ROTATE_270,
+        Transpose.TRANSPOSE,
+        Transpose.TRANSVERSE,
+    }
     return sum(t in quarter for t in transposes) % 2 == 1

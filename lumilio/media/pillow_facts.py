@@ -12,7 +12,6 @@ import io
 import logging
 import re
 import struct
-import warnings
 from pathlib import Path
 
 import rawpy
@@ -23,6 +22,7 @@ from lumilio.media.dates import ParsedTime, parse_offset, parse_stamp, with_subs
 from lumilio.media.errors import MediaError
 from lumilio.media.info import Facts, TimeCandidate
 from lumilio.media.kinds import FileKind
+from lumilio.media.picture import DECODE_ERRORS
 from lumilio.media.values import (
     as_float,
     as_int,
@@ -38,8 +38,12 @@ IFD0, EXIF_IFD, GPS_IFD = "IFD0", "ExifIFD", "GPS"
 TAG = ExifTags.Base
 # A TIFF-based RAW keeps its IFDs near the start; reading this much finds them.
 RAW_HEAD_BYTES = 16 << 20
-TIFF_VARIANTS = {b"IIU\x00": b"II*\x00", b"IIRO": b"II*\x00", b"IIRS": b"II*\x00",
-                 b"MMOR": b"MM\x00*"}
+TIFF_VARIANTS = {
+    b"IIU\x00": b"II*\x00",
+    b"IIRO": b"II*\x00",
+    b"IIRS": b"II*\x00",
+    b"MMOR": b"MM\x00*",
+}
 # LibRaw's flip codes as EXIF orientations.
 LIBRAW_FLIPS = {0: 1, 3: 3, 5: 8, 6: 6}
 APPLE_MAKER_PREFIX = b"Apple iOS\x00"
@@ -55,13 +59,28 @@ def facts_from_pillow(path: Path, kind: FileKind) -> Facts:
 
     try:
         image = Image.open(path)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (UnidentifiedImageError, *DECODE_ERRORS) as error:
         raise MediaError(f"cannot read image: {error}") from error
     with image:
-        facts = _facts_from_exif(image.getexif(), image)
+        try:
+            facts = _facts_from_exif(_exif_of(image), image)
+        except (*DECODE_ERRORS, UserWarning) as error:
+            facts = Facts(warnings=[f"EXIF unreadable: {error}"])
         _read_size(image, path, kind, facts)
         _add_xmp(facts, _xmp_bytes(image))
     return facts
+
+
+def _exif_of(image: Image.Image) -> Image.Exif:
+    """The image's EXIF, without decoding pixels to find it."""
+    if image.format != "PNG":
+        return image.getexif()
+    # Pillow decodes a whole PNG to look for an eXIf chunk after the pixels; the
+    # chunks before them are enough here.
+    exif = Image.Exif()
+    if image.info.get("exif"):
+        exif.load(image.info["exif"])
+    return exif
 
 
 def _read_size(image: Image.Image, path: Path, kind: FileKind, facts: Facts) -> None:
@@ -111,8 +130,10 @@ def _facts_from_exif(exif: Image.Exif, image: Image.Image | None) -> Facts:
 def _exif_times(ifd0: dict, sub: dict) -> list[TimeCandidate]:
     offset = parse_offset(sub.get(TAG.OffsetTimeOriginal))
     found = []
-    for tag, subsec in ((TAG.DateTimeOriginal, TAG.SubsecTimeOriginal),
-                        (TAG.DateTimeDigitized, TAG.SubsecTimeDigitized)):
+    for tag, subsec in (
+        (TAG.DateTimeOriginal, TAG.SubsecTimeOriginal),
+        (TAG.DateTimeDigitized, TAG.SubsecTimeDigitized),
+    ):
         parsed = parse_stamp(sub.get(tag))
         if parsed is None:
             continue
@@ -151,7 +172,9 @@ def _apple_content_identifier(maker_note: object) -> str | None:
     The note is a big-endian IFD at byte 14 whose offsets count from the note's
     start; giving it a TIFF header in place of its own prefix lets Pillow read it.
     """
-    if not isinstance(maker_note, bytes) or not maker_note.startswith(APPLE_MAKER_PREFIX):
+    if not isinstance(maker_note, bytes) or not maker_note.startswith(
+        APPLE_MAKER_PREFIX
+    ):
         return None
     tiff = b"MM\x00\x2a" + struct.pack(">I", 14) + maker_note[8:]
     note = Image.Exif()
@@ -235,7 +258,7 @@ def _raw_exif_facts(head: bytes) -> Facts:
         try:
             with Image.open(io.BytesIO(head)) as preview:
                 return _facts_from_exif(preview.getexif(), preview)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        except (UnidentifiedImageError, *DECODE_ERRORS, UserWarning):
             return Facts()
 
     # Olympus and Panasonic change the TIFF magic number; the layout is TIFF.
@@ -244,12 +267,9 @@ def _raw_exif_facts(head: bytes) -> Facts:
         return Facts()
     exif = Image.Exif()
     try:
-        with warnings.catch_warnings():
-            # Pillow complains about maker-specific tag layouts it does not need.
-            warnings.simplefilter("ignore")
-            exif.load(head)
-            return _facts_from_exif(exif, None)
-    except (SyntaxError, ValueError, struct.error, OSError) as error:
+        exif.load(head)
+        return _facts_from_exif(exif, None)
+    except (*DECODE_ERRORS, UserWarning) as error:
         return Facts(warnings=[f"cannot read the RAW file's EXIF: {error}"])
 
 

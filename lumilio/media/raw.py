@@ -55,7 +55,9 @@ class _Raw:
         sizes = raw.sizes
         self.flip_clockwise = LIBRAW_FLIP_CLOCKWISE.get(sizes.flip, 0)
         width, height = sizes.width, sizes.height
-        self.size = (height, width) if self.flip_clockwise in (90, 270) else (width, height)
+        self.size = (
+            (height, width) if self.flip_clockwise in (90, 270) else (width, height)
+        )
         try:
             thumb = raw.extract_thumb()
         except (rawpy.LibRawError, OSError) as error:
@@ -89,8 +91,9 @@ def load_raw(
         return Picture(decoded, raw.size or decoded.size)
 
     if preview is not None and _long(preview) >= MIN_STAND_IN_PREVIEW:
-        logger.debug("using a %s preview of %s for lack of pixel data",
-                     preview.size, path)
+        logger.debug(
+            "using a %s preview of %s for lack of pixel data", preview.size, path
+        )
         return _from_preview(preview, raw)
     raise MediaError("RAW file has no pixel data")
 
@@ -157,4 +160,3 @@ def _long(image: Image.Image | None) -> int:
 
 def _larger(a: Image.Image | None, b: Image.Image | None) -> Image.Image | None:
     return b if _long(b) > _long(a) else a
-

@@ -51,11 +51,10 @@ def draft_request(size: tuple[int, int], long_side: int) -> tuple[int, int] | No
 
 def _pillow(image: Image.Image, long_side: int) -> Picture:
     stored = image.size
-    exif_value = image.getexif().get(0x0112)
-    turn = orientation.for_exif(valid_orientation(exif_value))
+    turn = orientation.for_exif(_orientation_of(image))
 
     request = draft_request(stored, long_side)
-    if request is not None and image.format == "JPEG":
+    if request is not None and image.format in ("JPEG", "MPO"):
         image.draft("RGB", request)
     image.seek(0)  # animated GIF/WebP: the first frame
     image.load()
@@ -64,6 +63,15 @@ def _pillow(image: Image.Image, long_side: int) -> Picture:
     source = _turned(stored, turn)
     logger.debug("decoded %s %s at %s", image.format, stored, image.size)
     return Picture(pixels, source)
+
+
+def _orientation_of(image: Image.Image) -> int | None:
+    try:
+        return valid_orientation(image.getexif().get(0x0112))
+    except (*DECODE_ERRORS, UserWarning) as error:
+        # Damaged EXIF does not make the pixels unreadable.
+        logger.debug("EXIF unreadable, orientation ignored: %s", error)
+        return None
 
 
 def _heif(image: Image.Image, path: Path, long_side: int) -> Picture:
@@ -96,4 +104,3 @@ def _display_mode(image: Image.Image) -> Image.Image:
 
 def _turned(size: tuple[int, int], turn: tuple) -> tuple[int, int]:
     return (size[1], size[0]) if orientation.swaps_sides(turn) else size
-

@@ -29,12 +29,12 @@ logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIZES = {"small": 400, "medium": 800, "large": 1920}
 WEBP_QUALITY = 80
-# Chosen with bench/bench_thumbnails.py on a 12 MP phone JPEG (2 cores): bicubic
-# costs about 30 ms more per 3-size set than bilinear but lands far closer to a
-# full-decode Lanczos reference (small size: 42 dB PSNR against 33 dB); an integer
-# reduce() first saves nothing measurable at these ratios. WebP method 2 encodes
-# the set in about 130 ms instead of 310 ms (method 4, Pillow's default) for
-# files 4 % larger and 0.3 dB lower PSNR: encoding is the largest cost of the set.
+# Chosen with bench/bench_thumbnails.py on a 12 MP phone JPEG (CPU time, 2 cores):
+# bicubic costs about 40 ms more per 3-size set than bilinear but lands far closer
+# to a full-decode Lanczos reference (small size: 42 dB PSNR against 33 dB; an
+# integer reduce() first gives 39 dB). WebP method 2 encodes the set in about
+# 140 ms instead of 280 ms (method 4, Pillow's default) for files 4 % larger and
+# 0.3 dB lower PSNR; encoding is the largest cost of the set.
 RESAMPLE = Image.Resampling.BICUBIC
 REDUCING_GAP: float | None = None
 WEBP_METHOD = 2
@@ -77,7 +77,7 @@ def render_thumbnails(
 def load_picture(
     path: Path, kind: FileKind, long_side: int, reader: MetadataReader | None = None
 ) -> Picture:
-    """The file as an upright picture with at least `long_side` pixels, if it has them."""
+    """The file as an upright picture, `long_side` pixels or more when it has them."""
     if kind.asset_type == "VIDEO":
         return frames.load_video_frame(path)
     if kind.asset_type == "AUDIO":
@@ -114,7 +114,9 @@ def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
 
 
 @functools.lru_cache(maxsize=32)
-def _transform_to_srgb(icc_profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+def _transform_to_srgb(
+    icc_profile: bytes, mode: str
+) -> ImageCms.ImageCmsTransform | None:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
         if source.profile.xcolor_space.strip() != "RGB":
@@ -122,7 +124,11 @@ def _transform_to_srgb(icc_profile: bytes, mode: str) -> ImageCms.ImageCmsTransf
         description = (source.profile.profile_description or "").lower()
         if description.startswith("srgb"):
             return None
-        return ImageCms.buildTransform(source, _SRGB, mode, mode)
+        # Worker threads share cached transforms; LittleCMS's one-pixel cache is
+        # not safe to share, so it is switched off.
+        return ImageCms.buildTransform(
+            source, _SRGB, mode, mode, flags=ImageCms.Flags.NOCACHE
+        )
     except (ImageCms.PyCMSError, OSError, ValueError) as error:
         logger.debug("colour profile not usable, kept as is: %s", error)
         return None

@@ -11,8 +11,17 @@ QUARTER_TURN_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 # Text some cameras write into every description field; it describes nothing.
 PLACEHOLDER_DESCRIPTIONS = frozenset(
-    {"", "olympus digital camera", "sony dsc", "digital camera", "default",
-     "image", "picasa", "<full-resolution>", "charset=ascii"}
+    {
+        "",
+        "olympus digital camera",
+        "sony dsc",
+        "digital camera",
+        "default",
+        "image",
+        "picasa",
+        "<full-resolution>",
+        "charset=ascii",
+    }
 )
 
 VIDEO_CODEC_NAMES = {
@@ -63,7 +72,7 @@ def as_float(value: object) -> float | None:
 
 def as_int(value: object) -> int | None:
     number = as_float(value)
-    return int(round(number)) if number is not None else None
+    return round(number) if number is not None else None
 
 
 def as_text(value: object) -> str | None:
@@ -71,12 +80,14 @@ def as_text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip().strip("\x00").strip()
-    if not text or text.startswith("(Binary data") or text.startswith("base64:"):
+    if not text or text.startswith(("(Binary data", "base64:")):
         return None
     return text
 
 
-def check_gps(lat: object, lon: object) -> tuple[tuple[float, float] | None, str | None]:
+def check_gps(
+    lat: object, lon: object
+) -> tuple[tuple[float, float] | None, str | None]:
     """The position if it is a real one, else None and the reason why not."""
     lat_f, lon_f = as_float(lat), as_float(lon)
     if lat_f is None or lon_f is None:

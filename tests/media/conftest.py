@@ -22,19 +22,33 @@ def shared_root() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared"
 
 
-MEDIA = shared_root() / "media"
+SHARED = shared_root()
+MEDIA = SHARED / "media"
 
 
 def manifest_rows() -> list[dict[str, str]]:
+    if not (MEDIA / "MANIFEST.tsv").exists():
+        return []
     with open(MEDIA / "MANIFEST.tsv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-ROWS = manifest_rows() if (MEDIA / "MANIFEST.tsv").exists() else []
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`manifest_row`: each corpus file with a MIME; `edge_file`: each edge/ file."""
+    rows = manifest_rows()
+    if "manifest_row" in metafunc.fixturenames:
+        readable = [row for row in rows if row["mime"]]
+        metafunc.parametrize(
+            "manifest_row", readable, ids=[r["path"] for r in readable]
+        )
+    if "edge_file" in metafunc.fixturenames:
+        edges = sorted(row["path"] for row in rows if row["path"].startswith("edge/"))
+        metafunc.parametrize("edge_file", edges)
 
 
-def row_id(row: dict[str, str]) -> str:
-    return row["path"]
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return SHARED
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +81,7 @@ def any_reader(
 
 
 @pytest.fixture
-def copy_of(tmp_path: Path, media: Path):  # noqa: ANN201
+def copy_of(tmp_path: Path, media: Path):
     """Copy a corpus file into the test's folder, optionally under a new name."""
 
     def copy(relative: str, name: str | None = None) -> Path:
