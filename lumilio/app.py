@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lumilio.api
 from lumilio.api.errors import HANDLERS
+from lumilio.api.http import BodyLimit
 from lumilio.context import Context
 from lumilio.web import spa
 
@@ -84,7 +85,10 @@ def create_app(ctx: Context, services: list | None = None) -> Starlette:
 
     origins = [o.strip() for o in (ctx.config.cors_origins or "").split(",")
                if o.strip()]
-    middleware = [Middleware(SecurityHeaders)]
+    # Uploads may be as large as the setting allows, plus the multipart envelope.
+    upload_bytes = (ctx.config.max_upload_mb << 20) + (1 << 20)
+    middleware = [Middleware(SecurityHeaders),
+                  Middleware(BodyLimit, upload_bytes=upload_bytes)]
     if origins:
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=origins, allow_credentials=True,

@@ -58,20 +58,60 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_upload_mb", int, 4096, "Largest file accepted by an upload."),
     Setting("cors_origins", str, "", "Comma-separated origins allowed to call the API "
             "from a browser page served elsewhere; empty allows none."),
+    Setting("passkey_rp_id", str, "localhost", "Relying-party id of passkeys: the "
+            "host name (without port) the browser shows when signing in with one."),
+    Setting("passkey_origins", str, "", "Comma-separated origins a passkey may be "
+            "used from; empty means http://localhost:<port> and "
+            "http://127.0.0.1:<port>."),
+    Setting("ml_threads", int, 0, "Threads each recognition model may use; 0 means "
+            "one per CPU core, at most four."),
+    Setting("ml_idle_unload", int, 300, "Seconds a recognition model stays in memory "
+            "after its last use; 0 keeps models loaded."),
+    Setting("ml_provider", str, "auto", "onnxruntime execution provider: auto (the "
+            "best this build offers), cpu, cuda, directml or coreml."),
+    Setting("ml_models_dir", Path, None, "Folder of the recognition models; "
+            "defaults to the models shipped with Lumilio."),
+    Setting("ml_semantic", bool, True, "Initial state of smart search (labels and "
+            "embeddings); afterwards the ML settings page decides."),
+    Setting("ml_ocr", bool, True, "Initial state of text recognition in photos."),
+    Setting("ml_faces", bool, True, "Initial state of face recognition and people."),
+    Setting("ml_species", bool, True, "Initial state of species predictions for "
+            "photos of bio albums."),
+    Setting("inaturalist_url", str, "https://api.inaturalist.org/v1", "iNaturalist "
+            "API used by the species reference look-up when the machine is online."),
+    Setting("geocoder", str, "offline", "Where place names come from: offline (the "
+            "place list shipped with Lumilio), nominatim (a server you name in "
+            "geocoder_url), or off."),
+    Setting("geocoder_url", str, "", "Base URL of a Nominatim-compatible server, "
+            "used only when geocoder is nominatim; empty calls nothing."),
+    Setting("geocoder_language", str, "en", "Language of place names (a code such "
+            "as en, de, fr, pt_BR) where the place data has it."),
     Setting("log_level", str, "info", "debug, info, warning or error."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def _cast(setting: Setting, raw: Any) -> Any:
+class ConfigError(Exception):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+def _cast(setting: Setting, raw: Any, source: str) -> Any:
     if raw is None:
         return None
-    if setting.kind is bool and isinstance(raw, str):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if setting.kind is Path:
-        return Path(raw).expanduser()
-    return setting.kind(raw)
+    try:
+        if setting.kind is bool and isinstance(raw, str):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if setting.kind is Path:
+            return Path(raw).expanduser()
+        value = setting.kind(raw)
+    except (TypeError, ValueError):
+        wanted = {int: "a whole number", float: "a number"}.get(setting.kind, "valid")
+        raise ConfigError(f"{setting.name} ({source}): {raw!r} is not "
+                          f"{wanted}") from None
+    if setting.name == "port" and not 0 < value < 65536:
+        raise ConfigError(f"port ({source}): {value} is not a port number")
+    return value
 
 
 @dataclass
@@ -97,6 +137,14 @@ class Config:
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
+
+    @property
+    def passkey_origin_list(self) -> list[str]:
+        given = [o.strip().rstrip("/") for o in self.passkey_origins.split(",")]
+        given = [o for o in given if o]
+        if given:
+            return given
+        return [f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"]
 
     @property
     def worker_count(self) -> int:
@@ -139,7 +187,7 @@ def load(overrides: dict[str, Any] | None = None, environ: dict | None = None) -
             raw, source = file_values[s.name], CONFIG_FILE
         else:
             raw, source = s.default, "default"
-        config.values[s.name] = _cast(s, raw)
+        config.values[s.name] = _cast(s, raw, source)
         config.sources[s.name] = source
 
     config.values["data_dir"] = data_dir.resolve()
@@ -151,8 +199,11 @@ def load(overrides: dict[str, Any] | None = None, environ: dict | None = None) -
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
-    with path.open("rb") as f:
-        values = tomllib.load(f)
+    try:
+        with path.open("rb") as f:
+            values = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     unknown = sorted(set(values) - set(_BY_NAME))
     if unknown:
         log.warning("%s: ignoring unknown settings %s", path, ", ".join(unknown))

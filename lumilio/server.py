@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
 import signal
-import threading
-import webbrowser
 from pathlib import Path
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
-from lumilio import __version__
+from lumilio import __version__, browser, frozen, instance
 from lumilio.app import create_app
 from lumilio.auth import secrets
 from lumilio.auth.tokens import TokenSigner
@@ -39,8 +35,13 @@ def build_context(config: Config) -> Context:
     root_secret = secrets.read_or_create(config.secrets_dir, secrets.ROOT_KEY)
     ctx = Context(config=config, catalog=catalog, jobs=jobs,
                   signer=TokenSigner(root_secret))
-    exiftool = config.exiftool or shutil.which("exiftool")
-    ctx.runtime["metadata_reader"] = "exiftool" if exiftool else "built-in fallback"
+    tool = frozen.choose_exiftool(config.exiftool)
+    if tool.origin.startswith("bundled"):
+        # The media layer reads the setting; the bundled script is not on the PATH.
+        config.values["exiftool"] = tool.path
+        config.sources["exiftool"] = "bundled"
+    ctx.runtime["metadata_reader"] = "exiftool" if tool.path else "built-in fallback"
+    ctx.runtime["metadata_reader_detail"] = tool.summary
     return ctx
 
 
@@ -80,13 +81,21 @@ class _Jobs:
         ingest.close_readers()
 
 
-def _can_open_browser() -> bool:
-    if os.name == "nt" or os.uname().sysname == "Darwin":
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+def run(config: Config, lock: instance.InstanceLock | None = None) -> None:
+    """Serve until stopped; `lock` is the data folder's claim when already taken."""
+    if lock is None:
+        lock = instance.InstanceLock(config.data_dir)
+        if not lock.acquire():
+            log.error("another Lumilio server is using %s (%s)", config.data_dir,
+                      instance.running_url(config.data_dir, wait_s=0) or "starting")
+            raise SystemExit(1)
+    try:
+        _run(config, lock)
+    finally:
+        lock.release()
 
 
-def run(config: Config) -> None:
+def _run(config: Config, lock: instance.InstanceLock) -> None:
     ctx = build_context(config)
     rows = prepare_library(ctx)
 
@@ -96,10 +105,11 @@ def run(config: Config) -> None:
     for row in rows:
         log.info("repository %r (%s): %s", row["name"], row["role"], row["path"])
     log.info("%d background worker(s); metadata reader: %s", config.worker_count,
-             ctx.runtime["metadata_reader"])
+             ctx.runtime["metadata_reader_detail"])
     if ctx.runtime["metadata_reader"] != "exiftool":
-        log.warning("exiftool not found: using the built-in reader, which reads "
-                    "fewer tags (install exiftool for complete metadata)")
+        log.warning("metadata reader: %s, which reads fewer tags (install exiftool, "
+                    "or perl for the bundled one, for complete metadata)",
+                    ctx.runtime["metadata_reader_detail"])
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("listening on %s: other devices on the network can reach this "
                     "server; use strong passwords and enable MFA", config.host)
@@ -118,8 +128,9 @@ def run(config: Config) -> None:
     hyper.errorlog = logging.getLogger("hypercorn.error")
     hyper.graceful_timeout = 5
 
-    if config.open_browser and _can_open_browser():
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    lock.publish(url)
+    if config.open_browser and browser.available():
+        browser.open_when_ready(url)
 
     try:
         asyncio.run(_serve(app, hyper))

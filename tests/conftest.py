@@ -10,7 +10,11 @@ import pytest
 # Test modules in sub-folders import the kit by name too.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serverkit import Server  # noqa: E402
+from serverkit import MEDIA, Server  # noqa: E402
+
+if not (MEDIA / "MANIFEST.tsv").is_file():
+    pytest.exit(f"the shared media corpus is not at {MEDIA}: put it there or set "
+                "LUMILIO_SHARED to the folder that holds media/", returncode=4)
 
 
 @pytest.fixture

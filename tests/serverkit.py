@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,23 @@ ML_OFF = {"LUMILIO_ML_SEMANTIC": "false", "LUMILIO_ML_OCR": "false",
 def manifest() -> list[dict]:
     with open(MEDIA / "MANIFEST.tsv", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
+
+
+def manifest_time(text: str) -> tuple[datetime | None, int | None]:
+    """A manifest time as (naive wall clock, offset in minutes or None)."""
+    match = re.match(r"(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)?"
+                     r"\s*(Z|[+-]\d\d:?\d\d)?", text.strip())
+    if not match:
+        return None, None
+    wall = datetime(*(int(x) for x in match.groups()[:6]))
+    zone = match.group(7)
+    if zone is None:
+        return wall, None
+    if zone == "Z":
+        return wall, 0
+    digits = zone[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:])
+    return wall, minutes if zone[0] == "+" else -minutes
 
 
 def free_port() -> int:
@@ -114,6 +133,13 @@ class Server:
         if self.token is None:
             self.token = body["token"]
         return body
+
+    def register(self, username: str, password: str = PASSWORD) -> str:
+        """A further account (a plain user); returns its access token."""
+        res = self.post("/auth/register/start",
+                        {"username": username, "password": password}, token=None)
+        assert res.status_code == 200, res.text
+        return res.json()["token"]
 
     def assets(self, token: str | None = "default", **filters) -> list[dict]:
         out, offset = [], 0

@@ -3,13 +3,11 @@ manifest: capture time and offset, GPS, displayed size, camera model and MIME ty
 
 from __future__ import annotations
 
-import re
 import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from serverkit import MEDIA, manifest
+from serverkit import MEDIA, manifest, manifest_time
 
 pytestmark = pytest.mark.slow
 
@@ -24,22 +22,6 @@ GPS_DROPPED = {
 OFFSET_UNKNOWN = {"video/FLIR_Thermal.mp4"}
 # The manifest gives the size the camera wrote; these RAW stubs have no pixels.
 SIZE_NOT_COMPARED_PREFIX = "raw/"
-
-
-def manifest_time(text: str) -> tuple[datetime | None, int | None]:
-    match = re.match(r"(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)?"
-                     r"\s*(Z|[+-]\d\d:?\d\d)?", text.strip())
-    if not match:
-        return None, None
-    wall = datetime(*(int(x) for x in match.groups()[:6]))
-    zone = match.group(7)
-    if zone is None:
-        return wall, None
-    if zone == "Z":
-        return wall, 0
-    digits = zone[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + int(digits[2:])
-    return wall, minutes if zone[0] == "+" else -minutes
 
 
 def offset_minutes(text: str) -> int | None:

@@ -199,7 +199,8 @@ def test_collapsed_list_folds_a_stack_into_its_cover(catalog):
          "2022-01-01T10:00:00.000000Z"},
     ])
     catalog.write(lambda conn: conn.execute(
-        "INSERT INTO stacks VALUES ('s', 'raw_jpeg', 'r', 2, 'n');"
+        "INSERT INTO stacks (stack_id, stack_kind, repository_id, owner_id,"
+        " created_at) VALUES ('s', 'raw_jpeg', 'r', 2, 'n');"
         f"INSERT INTO stack_members VALUES ('s', '{ids[0]}', 'raw_original', 0),"
         f" ('s', '{ids[1]}', 'jpeg_original', 1);"))
     ctx = SimpleNamespace(catalog=catalog)

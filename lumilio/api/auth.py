@@ -10,10 +10,6 @@ from lumilio.api.http import ctx_of, endpoint, field, ok
 from lumilio.services import accounts
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @endpoint
 def register(request: Request, body: dict):
     username = field(body, "username", str, required=True)
@@ -26,7 +22,7 @@ def login(request: Request, body: dict):
     username = field(body, "username", str, required=True)
     password = field(body, "password", str, required=True)
     result = accounts.login(ctx_of(request), username, password,
-                            _client_address(request))
+                            http.client_address(request))
     return ok(result)
 
 

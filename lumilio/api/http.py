@@ -8,12 +8,20 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lumilio.auth.principal import Principal
 from lumilio.context import Context
-from lumilio.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from lumilio.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from lumilio.services import setup
 
 T = TypeVar("T")
@@ -46,6 +54,8 @@ async def json_body(request: Request, required: bool = True) -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("Invalid request data", f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("Invalid request data", "JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("Invalid request data", "the body must be a JSON object")
     return body
@@ -64,6 +74,11 @@ def field(body: dict, name: str, kind: type | tuple, required: bool = False,
     if not isinstance(value, kind) or bad_bool:
         raise BadRequest("Invalid request data", f"{name} has the wrong type")
     return value
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, the key of per-address sign-in throttling."""
+    return request.client.host if request.client else "unknown"
 
 
 def uuid_param(request: Request, name: str = "id") -> str:
@@ -182,3 +197,50 @@ def endpoint(fn: Callable[[Request, dict], Any]) -> Callable:
     route.__name__ = fn.__name__
     route.__doc__ = fn.__doc__
     return route
+
+
+# -- request size ---------------------------------------------------------------------
+
+# JSON bodies of this API are small; anything bigger is refused before it is buffered.
+MAX_JSON_BODY = 8 << 20
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, whether they announce their
+    length or arrive chunked; multipart uploads get the upload limit."""
+
+    def __init__(self, app: ASGIApp, upload_bytes: int):
+        self.app = app
+        self.upload_bytes = upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        headers = Headers(scope=scope)
+        multipart = headers.get("content-type", "").startswith("multipart/")
+        limit = self.upload_bytes if multipart else MAX_JSON_BODY
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            response = JSONResponse(_too_large(limit).body(), status_code=413)
+            await response(scope, receive, send)
+            return
+
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge("Upload too large",
+                           f"the request body is over {limit >> 20} MB")

@@ -6,3 +6,7 @@ workers run, so every module that declares handlers is listed here.
 
 from lumilio.library import scanner  # noqa: F401  scan_repository, import_paths
 from lumilio.pipeline import ingest  # noqa: F401  process_asset
+from lumilio.pipeline import recognition  # noqa: F401  process_face, _ocr, ...
+from lumilio.pipeline import transcode  # noqa: F401  transcode_asset
+from lumilio.services import stacks  # noqa: F401  detect_stacks
+from lumilio.services import locations  # noqa: F401  rebuild_locations

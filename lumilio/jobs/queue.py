@@ -20,6 +20,7 @@ from typing import Any
 
 from huey import SqliteHuey
 from huey.consumer import Consumer
+from huey.exceptions import RetryTask
 
 from lumilio.catalog.db import Catalog, dumps, loads
 from lumilio.timeutil import now_iso
@@ -31,16 +32,24 @@ Handler = Callable[..., Any]
 # Kinds and their handlers, filled by `register` at import of the pipeline modules.
 _HANDLERS: dict[str, Handler] = {}
 _RETRIES: dict[str, int] = {}
+_PRIORITIES: dict[str, int] = {}
 
 UNFINISHED = ("available", "running", "retryable", "scheduled")
 
 
-def register(kind: str, retries: int = 2) -> Callable[[Handler], Handler]:
-    """Declare `fn(ctx, **args)` as the handler of jobs of this kind."""
+def register(kind: str, retries: int = 2,
+             priority: int = 0) -> Callable[[Handler], Handler]:
+    """Declare `fn(ctx, **args)` as the handler of jobs of this kind.
+
+    Workers take waiting jobs of a higher `priority` first. A handler may raise
+    huey's `RetryTask(delay=...)` to be run again later without it counting as a
+    failure (say, when a resource it needs is busy).
+    """
 
     def decorator(fn: Handler) -> Handler:
         _HANDLERS[kind] = fn
         _RETRIES[kind] = retries
+        _PRIORITIES[kind] = priority
         return fn
 
     return decorator
@@ -84,6 +93,7 @@ class JobQueue:
         task = self._task.s(job_id)
         task.retries = _RETRIES[kind]
         task.retry_delay = 2
+        task.priority = _PRIORITIES.get(kind) or None
         # The task id is recorded first: if the process dies right after, `recover`
         # sees a row whose task is not in huey's queue and sends it again.
         self.catalog.write(lambda conn: conn.execute(
@@ -105,6 +115,10 @@ class JobQueue:
         started = time.monotonic()
         try:
             handler(self.context, **loads(job["args"], {}))
+        except RetryTask:
+            # Not a failure: huey runs it again after the delay the handler chose.
+            self._finish(job_id, "scheduled", None)
+            raise
         except Exception as exc:
             retries_left = task.retries if task is not None else 0
             state = "retryable" if retries_left > 0 else "discarded"

@@ -21,6 +21,7 @@ from lumilio.jobs.queue import register
 from lumilio.media.hashing import blake3_file
 from lumilio.media.kinds import is_supported_name
 from lumilio.pipeline import ingest
+from lumilio.services import stacks
 from lumilio.timeutil import now_iso
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,8 @@ def run_scan(ctx: Context, scan_id: str, force: bool = False) -> None:
         "scan of %r: %d new, %d updated, %d missing, %d skipped in %.1fs",
         repo["name"], counts.discovered, counts.updated, counts.deleted,
         counts.skipped, time.monotonic() - started)
+    # Queued below the files' own processing, so it runs once their metadata is in.
+    stacks.request_detection(ctx, repo["repository_id"])
 
 
 def _finish(ctx: Context, scan_id: str, status: str, counts: Counts,
@@ -240,7 +243,8 @@ def scan_paths(ctx: Context, repo: dict, rels: set[str]) -> Counts:
     seen: dict[str, Seen] = {}
     for rel in rels:
         parts = PurePosixPath(rel).parts
-        if any(is_ignored_part(p) for p in parts) or not is_supported_name(parts[-1]):
+        if not parts or any(is_ignored_part(p) for p in parts) \
+                or not is_supported_name(parts[-1]):
             continue
         path = root / rel
         try:

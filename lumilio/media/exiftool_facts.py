@@ -141,7 +141,11 @@ def _read_camera(tags: Tags, facts: Facts) -> None:
         code = as_int(tags.get("Make", "H264"))
         facts.make = H264_MAKES.get(code) if code is not None else None
 
-    lens = tags.text("LensModel", "LensID", "LensType", "Lens")
+    # With -n exiftool gives LensID and LensType as numbers (a maker's code, not a
+    # name a person can read): only a textual value is a lens name.
+    lens = next((text for text in (tags.text(name) for name in (
+        "LensModel", "LensID", "LensType", "Lens"))
+        if text and not text.lstrip("-").isdigit()), None)
     if lens is None:
         lens = lens_from_info(tags.get("LensInfo"))
     facts.lens = lens

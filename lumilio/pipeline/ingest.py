@@ -25,6 +25,7 @@ from lumilio.media.hashing import blake3_file
 from lumilio.media.kinds import FileKind, sniff
 from lumilio.media.metadata import MediaInfo, MetadataReader
 from lumilio.media.thumbnails import THUMBNAIL_SIZES, render_thumbnails
+from lumilio.pipeline import analysis
 from lumilio.pipeline import status as st
 from lumilio.timeutil import iso, now_iso
 
@@ -114,9 +115,12 @@ def create_uploaded_asset(ctx: Context, repo: dict, staged: Path, filename: str,
     size = staged.stat().st_size
 
     def commit(conn) -> tuple[str, bool]:
+        # Only the uploader's own copy counts: another user's photo of the same
+        # bytes is theirs, and telling would reveal that they have it.
         same = conn.execute(
             "SELECT asset_id FROM assets WHERE repository_id = ? AND hash = ?"
-            " AND is_deleted = 0 LIMIT 1", (repo["repository_id"], content_hash),
+            " AND is_deleted = 0 AND owner_id IS ? LIMIT 1",
+            (repo["repository_id"], content_hash, owner_id),
         ).fetchall()
         if same:
             staged.unlink(missing_ok=True)
@@ -230,6 +234,29 @@ def process_asset(ctx: Context, asset_id: str) -> None:
                        lambda: _thumbnails(ctx, asset, path, kind, content_hash),
                        fatal=kind.asset_type == "PHOTO")
     log.debug("processed %s: %s", path, status["state"])
+    analysis.after_processing(ctx, asset_id, kind.asset_type, status)
+    _queue_followups(ctx, asset, kind, status)
+    if status.get("tasks", {}).get("thumbnail_asset", {}).get("state") == "complete":
+        from lumilio.pipeline import recognition
+
+        recognition.queue_after_thumbnails(ctx, asset_id, kind.asset_type)
+
+
+def _queue_followups(ctx: Context, asset: dict, kind: FileKind, status: dict) -> None:
+    """Stack detection and the web version: separate jobs, off the import path."""
+    from lumilio.pipeline import transcode
+    from lumilio.services import stacks
+
+    tasks = status.get("tasks", {})
+    if tasks.get("metadata_asset", {}).get("state") == "complete":
+        identifier = ctx.catalog.scalar(
+            "SELECT content_identifier FROM assets WHERE asset_id = ?",
+            (asset["asset_id"],))
+        if kind.asset_type == "PHOTO" or identifier:
+            stacks.request_detection(ctx, asset["repository_id"])
+    transcoding = tasks.get(transcode.TASK, {}).get("state")
+    if kind.asset_type in transcode.WEB_FILES and transcoding == "pending":
+        transcode.queue(ctx, asset["asset_id"])
 
 
 def _step(ctx: Context, asset_id: str, status: dict, task: str, path: Path,
@@ -268,6 +295,9 @@ def _metadata(ctx: Context, asset: dict, path: Path, kind: FileKind) -> None:
         specific["taken_time"] = iso(info.taken_time)
     if info.capture_offset_minutes is not None:
         specific["capture_offset_minutes"] = info.capture_offset_minutes
+    if asset.get("description"):
+        # A description the user wrote outlives a re-read of the file.
+        specific["description"] = asset["description"]
     lat, lon = info.gps if info.gps else (None, None)
 
     def save(conn) -> None:
@@ -305,7 +335,7 @@ def _thumbnails(ctx: Context, asset: dict, path: Path, kind: FileKind,
     if all(t.exists() for t in targets.values()):
         dims = None
     else:
-        dims = render_thumbnails(path, kind, targets)
+        dims = render_thumbnails(path, kind, targets, reader=_reader(ctx))
 
     def save(conn) -> None:
         stamp = now_iso()

@@ -12,8 +12,8 @@ from lumilio.timeutil import now_iso
 
 TRACKED_TASKS = {
     "PHOTO": ("metadata_asset", "thumbnail_asset"),
-    "VIDEO": ("metadata_asset", "thumbnail_asset"),
-    "AUDIO": ("metadata_asset", "thumbnail_asset"),
+    "VIDEO": ("metadata_asset", "thumbnail_asset", "transcode_asset"),
+    "AUDIO": ("metadata_asset", "thumbnail_asset", "transcode_asset"),
 }
 
 # Errors of the file itself: nothing later can succeed, so retrying a task is refused.

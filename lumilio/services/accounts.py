@@ -18,10 +18,17 @@ from lumilio.timeutil import api, iso, now, now_iso
 
 log = logging.getLogger(__name__)
 
-# Sign-in throttling: this many failures inside the window lock the account (or the
-# address) until the oldest failure leaves the window.
-MAX_FAILURES = 10
+# Sign-in throttling: failures inside the window are counted per account and address
+# together, per account, and per address; past a key's limit it is refused until its
+# oldest failure leaves the window. The pair's limit is the low one, so a guesser is
+# stopped early while the owner signing in from elsewhere (or everyone else behind the
+# same proxy address) is not locked out by someone else's guessing.
+FAILURE_LIMITS = {"pair": 10, "mfa": 10, "user": 30, "addr": 50}
 FAILURE_WINDOW_S = 15 * 60
+
+
+def sign_in_keys(name: str, address: str) -> tuple[str, str, str]:
+    return f"pair:{name}|{address}", f"user:{name}", f"addr:{address}"
 
 
 class _Throttle:
@@ -36,7 +43,7 @@ class _Throttle:
                 failures = self._failures[key]
                 while failures and failures[0] < cutoff:
                     failures.popleft()
-                if len(failures) >= MAX_FAILURES:
+                if len(failures) >= FAILURE_LIMITS.get(key.split(":", 1)[0], 10):
                     wait = int(failures[0] - cutoff) + 1
                     raise TooManyRequests(
                         "Too many failed sign-in attempts",
@@ -119,25 +126,55 @@ def register(ctx: Context, username: str, password: str) -> dict:
 
 def login(ctx: Context, username: str, password: str, address: str) -> dict:
     name = passwords.normalize_username(username)
-    throttle.check(f"user:{name}", f"addr:{address}")
+    keys = sign_in_keys(name, address)
+    throttle.check(*keys)
 
     user = ctx.catalog.one("SELECT * FROM users WHERE username = ?", (name,))
     ok = passwords.verify_password(user["password_hash"] if user else None, password)
     if not ok or not user or not user["is_active"]:
-        throttle.fail(f"user:{name}", f"addr:{address}")
+        throttle.fail(*keys)
         log.info("failed sign-in for %r from %s", name, address)
         raise Unauthorized("Invalid credentials")
-    throttle.clear(f"user:{name}")
+    throttle.clear(keys[0])
 
     if user["totp_enabled"]:
         token, _ = ctx.signer.issue("mfa", user, timedelta(minutes=5))
         methods = ["totp", "recovery_code"]
+        if ctx.catalog.scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = ?",
+                              (user["user_id"],)):
+            methods.append("passkey")
         return {"requires_mfa": True, "mfa_token": token, "mfa_methods": methods}
 
+    return complete_sign_in(ctx, user["user_id"])
+
+
+def complete_sign_in(ctx: Context, user_id: int) -> dict:
+    """The session of a user who has given every factor asked of them."""
     ctx.catalog.write(lambda conn: conn.execute(
-        "UPDATE users SET last_login = ? WHERE user_id = ?",
-        (now_iso(), user["user_id"])))
-    return issue_session(ctx, get_user(ctx, user["user_id"]))
+        "UPDATE users SET last_login = ? WHERE user_id = ?", (now_iso(), user_id)))
+    return issue_session(ctx, get_user(ctx, user_id))
+
+
+def check_password_of(ctx: Context, user: dict, password: str) -> None:
+    """A signed-in user's password, asked again before a sensitive change.
+
+    Failures count towards the same throttle as sign-in, so that a stolen access
+    token cannot be used to guess the password behind it.
+    """
+    key = f"user:{user['username']}"
+    throttle.check(key)
+    if not passwords.verify_password(user["password_hash"], password or ""):
+        throttle.fail(key)
+        log.info("wrong current password for %r", user["username"])
+        raise Unauthorized("Incorrect password")
+
+
+def revoke_sessions(conn, user_id: int) -> int:
+    """Inside a write: end every refresh token of the user; returns how many."""
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ?"
+        " AND revoked_at IS NULL", (now_iso(), user_id))
+    return conn.changes()
 
 
 def issue_session(ctx: Context, user: dict, family_id: str | None = None) -> dict:

@@ -65,7 +65,21 @@ def detail(ctx: Context, who: Principal, asset_id: str, flags: dict[str, bool]) 
                 " FROM album_assets aa JOIN albums al USING (album_id)"
                 " WHERE aa.asset_id = ? ORDER BY al.album_name", (asset_id,))
         ]
+    _recognition(ctx, asset_id, flags, out)
     return out
+
+
+def _recognition(ctx: Context, asset_id: str, flags: dict[str, bool],
+                 out: dict) -> None:
+    """What the recognition steps found, for the include flags that ask for it."""
+    from lumilio.services import faces, labels, ocr
+
+    if flags.get("include_species", True):
+        out["species_predictions"] = labels.species_predictions(ctx, asset_id)
+    if flags.get("include_ocr", False) and (found := ocr.result(ctx, asset_id)):
+        out["ocr_result"] = found
+    if flags.get("include_faces", False) and (found := faces.result(ctx, asset_id)):
+        out["face_result"] = found
 
 
 def exif(ctx: Context, who: Principal, asset_id: str) -> dict:
@@ -104,11 +118,16 @@ def thumbnail_path(ctx: Context, who: Principal, asset_id: str,
 
 def set_deleted(ctx: Context, who: Principal, asset_id: str, deleted: bool) -> None:
     """Trash or restore: only a flag; the file and its derived files stay."""
-    row_for(ctx, who, asset_id)
+    row = row_for(ctx, who, asset_id)
     stamp = now_iso() if deleted else None
     ctx.catalog.write(lambda conn: conn.execute(
         "UPDATE assets SET is_deleted = ?, deleted_at = ?, updated_at = ?"
         " WHERE asset_id = ?", (int(deleted), stamp, now_iso(), asset_id)))
+    if row["geohash7"]:
+        # A photo in the trash leaves its place cluster; restored, it comes back.
+        from lumilio.services import locations
+
+        locations.request_rebuild(ctx, row["repository_id"])
 
 
 # -- uploads --------------------------------------------------------------------------
@@ -151,7 +170,15 @@ class StagedUpload:
 
     def finish(self) -> str:
         self._file.close()
+        # The file becomes one of the user's files: readable as theirs usually are.
+        os.chmod(self.path, 0o644)
         return self._hash.hexdigest()
+
+    def take_extension(self, filename: str) -> None:
+        """Give the staged file the upload's extension, which the type check reads."""
+        named = self.path.with_suffix(Path(filename).suffix.lower()[:16])
+        self.path.replace(named)
+        self.path = named
 
     def discard(self) -> None:
         if not self._file.closed:
@@ -170,6 +197,7 @@ def commit_upload(ctx: Context, who: Principal, repo: dict, staged: StagedUpload
         staged.discard()
         raise BadRequest("Empty file", "the uploaded file has no content")
     name = placement.safe_filename(filename)
+    staged.take_extension(name)
     try:
         asset_id, job_id = ingest.create_uploaded_asset(
             ctx, repo, staged.path, name, content_hash, who.user_id)

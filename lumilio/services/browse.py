@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -18,6 +20,7 @@ SORTS = {
     "recently_added": "a.upload_time DESC, a.asset_id DESC",
 }
 STACK_MODES = ("collapsed", "expanded")
+MAX_OFFSET = 2**62  # SQLite integers are 64-bit
 TYPES = ("PHOTO", "VIDEO", "AUDIO")
 FILENAME_OPERATORS = {
     "contains": "contains", "matches": "matches",
@@ -30,6 +33,7 @@ FILENAME_OPERATORS = {
 class Where:
     clauses: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
+    deleted: bool = False  # the trash: deleted assets only
 
     def add(self, clause: str, *params: Any) -> None:
         self.clauses.append(clause)
@@ -50,7 +54,9 @@ def _typed(filt: dict, name: str, kind: type | tuple) -> Any:
 
 
 def viewer_zone(name: Any) -> ZoneInfo | timezone:
-    if not isinstance(name, str) or not name:
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("Invalid request data", "viewer_timezone has the wrong type")
+    if not name:
         return timezone.utc
     try:
         return ZoneInfo(name)
@@ -83,6 +89,7 @@ def build_filter(filt: Any, who: Principal | None, zone) -> Where:
     where = Where()
 
     deleted = _typed(filt, "is_deleted", bool)
+    where.deleted = bool(deleted)
     where.add("a.is_deleted = ?", 1 if deleted else 0)
     if not deleted:
         where.add("a.is_missing = 0")
@@ -117,6 +124,9 @@ def build_filter(filt: Any, who: Principal | None, zone) -> Where:
         where.add("a.camera_model = ?", camera)
     if (lens := _typed(filt, "lens", str)):
         where.add("a.lens_model = ?", lens)
+    if (person := _typed(filt, "person_id", int)) is not None:
+        where.add("a.asset_id IN (SELECT asset_id FROM faces WHERE person_id = ?)",
+                  person)
     if (tag := _typed(filt, "tag_name", str)):
         source = _typed(filt, "tag_source", str)
         where.add("a.asset_id IN (SELECT at.asset_id FROM asset_tags at JOIN tags t"
@@ -195,21 +205,25 @@ def pagination(body: dict) -> tuple[int, int]:
         raise BadRequest("Invalid request data", "pagination.offset must be an integer")
     if limit <= 0 or limit > 100:
         limit = 20
+    if offset > MAX_OFFSET:
+        raise BadRequest("Invalid request data", "pagination.offset is too large")
     return limit, max(offset, 0)
 
 
-def _enum(body: dict, name: str, allowed, default: str) -> str:
+def enum_field(body: dict, name: str, allowed, default: str) -> str:
+    """A field that must be one of `allowed` (empty means the default)."""
     value = body.get(name) or default
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise BadRequest("Invalid request data", f"{name} must be one of "
                          + ", ".join(allowed))
     return value
 
 
 def query(ctx: Context, who: Principal | None, body: dict) -> dict:
-    sort = _enum(body, "sort_by", SORTS, "date_captured")
-    mode = _enum(body, "stack_mode", STACK_MODES, "collapsed")
-    search_type = _enum(body, "search_type", ("filename", "semantic"), "filename")
+    sort = enum_field(body, "sort_by", SORTS, "date_captured")
+    mode = enum_field(body, "stack_mode", STACK_MODES, "collapsed")
+    search_type = enum_field(body, "search_type", ("filename", "semantic"),
+                             "filename")
     limit, offset = pagination(body)
     where = build_filter(body.get("filter"), who, viewer_zone(body.get("viewer_timezone")))
 
@@ -218,17 +232,26 @@ def query(ctx: Context, who: Principal | None, body: dict) -> dict:
         raise BadRequest("Invalid request data", "query must be a string")
     if text and text.strip():
         if search_type == "semantic":
-            from lumilio.errors import Unavailable
-
-            # TODO: semantic search arrives with the recognition work (models,
-            # embeddings in sqlite-vec); until then it is reported unavailable.
-            raise Unavailable("Semantic search is currently unavailable")
-        where.add("a.original_filename LIKE ? ESCAPE '\\'",
-                  f"%{_like_escape(text.strip())}%")
+            where.add("a.asset_id IN (SELECT value FROM json_each(?))",
+                      json.dumps(_semantic_ids(ctx, where, text.strip())))
+        else:
+            where.add("a.original_filename LIKE ? ESCAPE '\\'",
+                      f"%{_like_escape(text.strip())}%")
 
     if mode == "expanded":
         return _expanded(ctx, where, SORTS[sort], limit, offset)
     return _collapsed(ctx, where, SORTS[sort], limit, offset)
+
+
+def _semantic_ids(ctx: Context, where: Where, text: str) -> list[str]:
+    """The fused set of the sectioned search, which a semantic browse lists."""
+    from lumilio.errors import Unavailable
+    from lumilio.services import search
+
+    ranked, _, degraded = search.channels(ctx, where, text)
+    if degraded:
+        raise Unavailable("Semantic search is currently unavailable")
+    return search.fuse(ranked)[0]
 
 
 def _expanded(ctx: Context, where: Where, order: str, limit: int, offset: int) -> dict:
@@ -253,41 +276,61 @@ def _expanded(ctx: Context, where: Where, order: str, limit: int, offset: int) -
             "stack_mode": "expanded", "limit": limit, "offset": offset}
 
 
+_ALIAS_A = re.compile(r"\ba\.")
+
+# The cover of a stack: its lowest-positioned member still in the library.
+_COVER_OF = (
+    "(SELECT x.asset_id FROM stack_members x JOIN assets c ON c.asset_id = x.asset_id"
+    " WHERE x.stack_id = sm.stack_id AND c.is_deleted = 0 AND c.is_missing = 0"
+    " ORDER BY x.position LIMIT 1)"
+)
+
+
 def _collapsed(ctx: Context, where: Where, order: str, limit: int,
                offset: int) -> dict:
-    # A stack is shown once, by its cover, when any of its members matches; the
-    # cover's own times decide where it sorts.
-    matched = (
-        "SELECT a.asset_id, sm.stack_id FROM assets a LEFT JOIN stack_members sm"
-        f" ON sm.asset_id = a.asset_id WHERE {where.sql()}"
-    )
+    """One item per unstacked match, and one per stack with a match, shown by its
+    cover (even when the cover itself does not match) and sorted by the cover's
+    times. The trash lists files one by one, so it is the expanded list there."""
+    if where.deleted:
+        listing = _expanded(ctx, where, order, limit, offset)
+        listing["stack_mode"] = "collapsed"
+        return listing
+
+    # Written so that SQLite walks the browse index in sort order and stops after
+    # the page, instead of building and sorting the whole collapsed set.
+    on_member = _ALIAS_A.sub("b.", where.sql())
     visible = (
-        f"WITH matched AS ({matched}), visible AS ("
-        " SELECT asset_id AS rep_id, NULL AS stack_id FROM matched"
-        " WHERE stack_id IS NULL UNION ALL"
-        " SELECT (SELECT sm2.asset_id FROM stack_members sm2 JOIN assets c"
-        "  ON c.asset_id = sm2.asset_id WHERE sm2.stack_id = m.stack_id"
-        "  AND c.is_deleted = 0 ORDER BY sm2.position LIMIT 1), m.stack_id"
-        " FROM matched m WHERE m.stack_id IS NOT NULL GROUP BY m.stack_id)"
+        f"a.is_deleted = 0 AND a.is_missing = 0 AND ("
+        f"(sm.stack_id IS NULL AND {where.sql()}) OR "
+        f"(sm.stack_id IS NOT NULL AND a.asset_id = {_COVER_OF} AND EXISTS ("
+        " SELECT 1 FROM stack_members m JOIN assets b ON b.asset_id = m.asset_id"
+        f" WHERE m.stack_id = sm.stack_id AND {on_member})))"
     )
+    joined = "FROM assets a LEFT JOIN stack_members sm ON sm.asset_id = a.asset_id"
 
     def run(conn):
-        totals = conn.execute(
-            f"{visible} SELECT (SELECT COUNT(*) FROM matched) AS assets,"
-            " (SELECT COUNT(*) FROM visible) AS items", where.params).fetchall()[0]
+        # Two narrow counts are several times cheaper than one over the join.
+        total = conn.execute(f"SELECT COUNT(*) AS n FROM assets a WHERE {where.sql()}",
+                             where.params).fetchall()[0]["n"]
+        stacked = conn.execute(
+            "SELECT COUNT(*) AS members, COUNT(DISTINCT sm.stack_id) AS stacks"
+            " FROM stack_members sm JOIN assets a ON a.asset_id = sm.asset_id"
+            f" WHERE {where.sql()}", where.params).fetchall()[0]
+        totals = {"assets": total,
+                  "items": total - stacked["members"] + stacked["stacks"]}
         rows = conn.execute(
-            f"{visible} SELECT a.*, v.stack_id AS item_stack_id FROM visible v"
-            f" JOIN assets a ON a.asset_id = v.rep_id ORDER BY {order}"
-            " LIMIT ? OFFSET ?", [*where.params, limit, offset]).fetchall()
+            f"SELECT a.*, sm.stack_id AS item_stack_id {joined} WHERE {visible}"
+            f" ORDER BY {order} LIMIT ? OFFSET ?",
+            [*where.params, *where.params, limit, offset]).fetchall()
         stack_ids = [r["item_stack_id"] for r in rows if r["item_stack_id"]]
         members = _stack_members(conn, stack_ids)
-        matched_ids = {}
+        matched_ids: dict[str, list[str]] = {}
         if stack_ids:
             marks = ",".join("?" * len(stack_ids))
             for m in conn.execute(
-                    f"{visible} SELECT asset_id, stack_id FROM matched"
-                    f" WHERE stack_id IN ({marks})",
-                    [*where.params, *stack_ids]).fetchall():
+                    f"SELECT sm.asset_id, sm.stack_id {joined}"
+                    f" WHERE sm.stack_id IN ({marks}) AND {where.sql()}"
+                    " ORDER BY sm.position", [*stack_ids, *where.params]).fetchall():
                 matched_ids.setdefault(m["stack_id"], []).append(m["asset_id"])
         return totals, rows, members, matched_ids
 

@@ -83,10 +83,14 @@ def register(
 ) -> dict:
     """Register a folder in place (creating it if needed) and return its row."""
     folder = folder.expanduser().resolve()
-    if folder.exists() and not folder.is_dir():
+    try:
+        present = folder.exists()
+    except OSError as exc:
+        raise BadRequest("Invalid folder path", exc.strerror) from None
+    if present and not folder.is_dir():
         raise BadRequest("Repository path is not a folder", str(folder))
 
-    existing = repofile.read(folder) if folder.exists() else None
+    existing = repofile.read(folder) if present else None
     moved = None
     if existing is not None:
         moved = ctx.catalog.one(
@@ -160,9 +164,7 @@ def ensure_primary(ctx: Context) -> dict:
 
 def create(ctx: Context, who: Principal, body: dict) -> dict:
     """`POST /repositories`: a new folder under a root, or an existing folder by path."""
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise BadRequest("name is required")
+    name = check_name(body.get("name"))
     role = body.get("role") or "regular"
     if role not in ("primary", "regular"):
         raise BadRequest("role must be primary or regular")
@@ -179,7 +181,7 @@ def create(ctx: Context, who: Principal, body: dict) -> dict:
     if role == "regular" and primary_row(ctx) is None:
         raise Conflict("Primary repository must be created first")
     folder = _target_folder(ctx, body, name, role)
-    row = register(ctx, folder, name=name.strip(), role=role, strategy=strategy,
+    row = register(ctx, folder, name=name, role=role, strategy=strategy,
                    duplicate_handling=handling, owner_id=who.user_id)
     from lumilio.library import scanner  # import here: scanner uses this module
 
@@ -188,12 +190,26 @@ def create(ctx: Context, who: Principal, body: dict) -> dict:
     return {"repository": dto(row)}
 
 
+def check_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("name is required")
+    name = name.strip()
+    if len(name) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise BadRequest("Repository name must be at most 200 characters without "
+                         "control characters")
+    return name
+
+
 def _target_folder(ctx: Context, body: dict, name: str, role: str) -> Path:
     if body.get("path"):
         path = Path(str(body["path"])).expanduser()
         if not path.is_absolute():
             raise BadRequest("path must be absolute")
-        if not path.is_dir():
+        try:
+            exists = path.is_dir()
+        except OSError as exc:  # a name too long for the file system, say
+            raise BadRequest("Invalid folder path", exc.strerror) from None
+        if not exists:
             raise BadRequest("Folder does not exist", str(path))
         return path
     root = Path(str(body.get("root") or ctx.config.storage_root)).expanduser()
@@ -212,9 +228,7 @@ def update(ctx: Context, repository_id: str, body: dict) -> dict:
         id=row["repository_id"], name=row["name"])
 
     if "name" in body and body["name"] is not None:
-        if not isinstance(body["name"], str) or not body["name"].strip():
-            raise BadRequest("name must be a non-empty string")
-        current.name = body["name"].strip()
+        current.name = check_name(body["name"])
     if body.get("storage_strategy") is not None:
         current.storage_strategy = str(body["storage_strategy"])
     settings = body.get("local_settings")

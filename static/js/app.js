@@ -1,12 +1,24 @@
+import { AccountPage } from "./account.js";
 import { Activity } from "./activity.js";
+import { Duplicates } from "./duplicates.js";
+import { AlbumsPage } from "./albums.js";
 import { signOut } from "./api.js";
 import { establishSession } from "./auth.js";
+import { FavouritesPage } from "./favourites.js";
 import { Folders } from "./folders.js";
 import { plural } from "./format.js";
 import { startMediaTokens } from "./media.js";
+import { PeoplePage } from "./people_page.js";
+import { PlacesMap } from "./places_map.js";
+import { RecognitionPage } from "./recognition_page.js";
+import { SearchPage, wireSearchBox } from "./search_page.js";
+import { Selection } from "./selection.js";
 import { isAdmin } from "./session.js";
+import { StatsPage } from "./stats_page.js";
 import { Timeline } from "./timeline.js";
+import { TrashPage } from "./trash.js";
 import { Uploader, acceptDrops } from "./upload.js";
+import { UsersPage } from "./users_admin.js";
 import { Viewer } from "./viewer.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -32,13 +44,33 @@ function startLibrary(user) {
   const shell = $("#shell");
   const activity = new Activity($("#activity"));
   const timeline = new Timeline($("#view-timeline"), {
-    onOpen: (index) => viewer.open(index),
+    onOpen: (index) => (selection.active ? selection.toggle(index)
+      : viewer.open(index)),
     onCount: (count) => {
       $("#library-count").textContent = plural(count, "item");
     },
   });
   const viewer = new Viewer($("#viewer"), timeline, { shell });
+  const selection = new Selection({
+    bar: $("#selection-bar"), toggle: $("#select-button"),
+    canvas: $("[data-testid=timeline-grid]"), source: timeline,
+  });
   const folders = new Folders($("#view-folders"), activity);
+  const pages = {
+    account: new AccountPage($("#view-account"), user),
+    users: new UsersPage($("#view-users"), user),
+    albums: new AlbumsPage($("#view-albums"), { shell }),
+    favourites: new FavouritesPage($("#view-favourites"), { shell }),
+    trash: new TrashPage($("#view-trash"), { shell,
+      onRestored: () => timeline.reload() }),
+    stats: new StatsPage($("#view-stats")),
+    map: new PlacesMap($("#view-map")),
+    duplicates: new Duplicates($("#view-duplicates"), user),
+    search: new SearchPage($("#view-search"), { shell }),
+    people: new PeoplePage($("#view-people"), { shell }),
+    recognition: new RecognitionPage($("#view-recognition")),
+  };
+  wireSearchBox($("#search-box"));
   const uploader = new Uploader($("#uploads"), {
     onFinished: () => refreshAfterUpload(timeline, activity),
   });
@@ -47,10 +79,10 @@ function startLibrary(user) {
   wireUpload(uploader);
   followQueue(activity, timeline, user);
   shell.hidden = false;
-  routeTo(currentRoute(), { timeline, folders, user });
+  routeTo(currentRoute(), { timeline, folders, pages, user });
   window.addEventListener("hashchange", () => {
     viewer.close();
-    routeTo(currentRoute(), { timeline, folders, user });
+    routeTo(currentRoute(), { timeline, folders, pages, user });
   });
 
   timeline.start();
@@ -59,24 +91,31 @@ function startLibrary(user) {
 
 function currentRoute() {
   const route = window.location.hash.replace(/^#\/?/, "").split("/")[0];
-  return route === "folders" ? "folders" : "timeline";
+  return ["folders", "account", "users", "albums", "favourites", "trash", "stats",
+    "map", "duplicates", "search", "people", "recognition"].includes(route)
+    ? route : "timeline";
 }
 
-function routeTo(route, { timeline, folders, user }) {
-  const onFolders = route === "folders" && isAdmin(user);
-  $("#view-timeline").hidden = onFolders;
-  $("#view-folders").hidden = !onFolders;
+function routeTo(route, { timeline, folders, pages, user }) {
+  const adminOnly = ["folders", "users", "recognition"].includes(route);
+  const shown = adminOnly && !isAdmin(user) ? "timeline" : route;
+  $("#view-timeline").hidden = shown !== "timeline";
+  $("#view-folders").hidden = shown !== "folders";
   for (const link of document.querySelectorAll("[data-route]")) {
-    const current = link.dataset.route === (onFolders ? "folders" : "timeline");
+    const current = link.dataset.route === shown;
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
 
-  if (onFolders) {
+  for (const [name, page] of Object.entries(pages)) {
+    if (name === shown) page.show();
+    else page.hide();
+  }
+  if (shown === "folders") {
     folders.show();
   } else {
     folders.hide();
-    timeline.show();
+    if (shown === "timeline") timeline.show();
   }
 }
 

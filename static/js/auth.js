@@ -1,6 +1,7 @@
 import { ApiError, call, describeError } from "./api.js";
 import { clear, focusFirst, h } from "./dom.js";
 import { accessToken, clearTokens, isAdmin, saveTokens } from "./session.js";
+import { passkeysSupported, signInWithPasskey } from "./webauthn.js";
 
 const USERNAME_HINT = "3 to 32 characters: lower-case letters, digits, dots, dashes "
   + "or underscores, starting with a letter.";
@@ -73,9 +74,9 @@ async function askForAccount(root, status) {
   let mode = firstRun ? "first" : "sign-in";
 
   for (;;) {
-    const answer = mode === "sign-in"
-      ? await signInScreen(root)
-      : await registerScreen(root, mode === "first");
+    const answer = mode === "sign-in" ? await signInScreen(root)
+      : mode === "passkey" ? await passkeyScreen(root)
+        : await registerScreen(root, mode === "first");
     if (answer.switchTo) {
       mode = answer.switchTo;
       continue;
@@ -97,9 +98,26 @@ function signInScreen(root) {
         autocomplete: "current-password" },
     ],
     submit: "Sign in",
-    links: [{ text: "Create an account", value: { switchTo: "register" } }],
+    links: [
+      passkeysSupported()
+        ? { text: "Use a passkey instead", value: { switchTo: "passkey" } } : null,
+      { text: "Create an account", value: { switchTo: "register" } },
+    ].filter(Boolean),
     onSubmit: ({ username, password }) => call("POST", "/auth/login",
       { username: username.trim().toLowerCase(), password }, { auth: false }),
+  });
+}
+
+// A passkey needs no password and no second factor: the device checked the person.
+function passkeyScreen(root) {
+  return formScreen(root, {
+    testid: "passkey-sign-in",
+    title: "Sign in with a passkey",
+    lead: "Enter your username, then confirm with your device.",
+    fields: [{ name: "username", label: "Username", autocomplete: "username webauthn" }],
+    submit: "Continue",
+    links: [{ text: "Use my password", value: { switchTo: "sign-in" } }],
+    onSubmit: ({ username }) => signInWithPasskey(username.trim().toLowerCase()),
   });
 }
 

@@ -5,15 +5,17 @@ import { thumbnailUrl } from "./media.js";
 const FIRST_RETRY_MS = 3_000;
 const LAST_RETRY_MS = 30_000;
 
-// Audio has no picture, and a thumbnail task that failed will not succeed by being
-// asked again; both get a labelled placeholder instead of endless retries.
+// A thumbnail that failed, or a file that could not be read at all, will not appear
+// by being asked again; such tiles get a labelled placeholder instead of retries.
+// (Audio has one too: its cover art, or a neutral picture the server draws.)
 export function hasThumbnail(asset) {
-  return asset.type !== "AUDIO" && !thumbnailFailed(asset);
+  return !thumbnailFailed(asset);
 }
 
 export function thumbnailFailed(asset) {
   const processing = asset.processing;
   if (!processing || processing.state === "processing") return false;
+  if (processing.state === "failed") return true;
   return (processing.errors ?? []).some((error) => error.task === "thumbnail_asset");
 }
 

@@ -1,6 +1,7 @@
 import { formatCaptureTime } from "./captime.js";
 import { h } from "./dom.js";
 import { formatDuration } from "./format.js";
+import { likedBadge } from "./ratings.js";
 import {
   cancelThumbnail, hasThumbnail, loadThumbnail, retryThumbnailNow,
 } from "./thumbs.js";
@@ -76,6 +77,7 @@ function badges(item) {
       text: live ? "LIVE" : `❐ ${item.stack.stack_size}`,
     }));
   }
+  if (asset.liked) nodes.push(likedBadge());
   const state = asset.processing?.state;
   if (state === "failed" || state === "warning") {
     nodes.push(h("span", {

@@ -2,6 +2,9 @@ import { call } from "./api.js";
 import { clear, h } from "./dom.js";
 import { mediaUrl, thumbnailUrl } from "./media.js";
 import { metadataList } from "./metadata.js";
+import { recognitionFacts } from "./recognition_facts.js";
+import { organiseTools } from "./organise_tools.js";
+import { stackStrip } from "./stack_strip.js";
 import { hasThumbnail, thumbnailFailed } from "./thumbs.js";
 
 // Formats every browser can draw; anything else (HEIC, RAW, TIFF) is only ever
@@ -125,20 +128,34 @@ export class Viewer {
     this.title.textContent = asset.original_filename || "Untitled";
     clear(this.facts).append(metadataList(asset));
     if (item.type === "stack" && item.stack?.stack_size > 1) {
-      // TODO: step through the members of a stack; that needs GET
-      // /assets/{id}/stack, which this first viewer does not use yet.
-      this.facts.prepend(h("p", {
-        class: "viewer-note",
-        text: `Cover of a stack of ${item.stack.stack_size} items.`,
-      }));
+      this.facts.prepend(stackStrip(item, (id) => this.showMember(item, id)));
     }
+    this.facts.prepend(organiseTools(asset, this.source.itemAt(this.index)?.asset));
+    const recognised = recognitionFacts(asset);
+    if (recognised) this.facts.append(recognised);
+  }
+
+  // Another member of the stack the viewer is on: its picture and its details,
+  // with the stack's strip kept.
+  async showMember(item, assetId) {
+    const token = ++this.token;
+    const id = encodeURIComponent(assetId);
+    const detail = await call("GET", `/assets/${id}?include_thumbnails=false`)
+      .catch(() => null);
+    if (!detail || token !== this.token) return;
+
+    this.showStage(detail);
+    this.title.textContent = detail.original_filename || "Untitled";
+    const strip = this.facts.querySelector(".stack-strip");
+    clear(this.facts).append(metadataList(detail));
+    if (strip) this.facts.prepend(strip);
   }
 
   // The list answer may predate the end of processing; the detail is fresher.
   async refreshDetail(item, token) {
     const id = encodeURIComponent(item.asset.asset_id);
-    const detail = await call("GET", `/assets/${id}?include_thumbnails=false`)
-      .catch(() => null);
+    const detail = await call("GET", `/assets/${id}?include_thumbnails=false`
+      + "&include_ocr=true&include_faces=true").catch(() => null);
     if (!detail || token !== this.token) return;
 
     this.showInfo({ ...item, asset: { ...item.asset, ...detail } });
@@ -256,8 +273,8 @@ function videoElement(asset) {
     "data-testid": "viewer-video",
   });
 
-  // The original may use a codec the browser lacks (HEVC, AVCHD); the web version
-  // is the server's H.264 transcode, or the original again when there is none.
+  // The web version is the server's H.264 transcode, or the original itself when it
+  // plays as it is or is still being converted; the original is the last resort.
   // TODO: a playback running longer than the media token lives loses its later
   // range requests; the element would need a fresh URL and a seek to continue.
   const note = h("p", { class: "viewer-missing", hidden: true,
@@ -267,10 +284,10 @@ function videoElement(asset) {
       note.hidden = false;
       return;
     }
-    video.dataset.fallback = "web";
-    video.src = mediaUrl(asset.asset_id, "video/web");
+    video.dataset.fallback = "original";
+    video.src = mediaUrl(asset.asset_id, "original");
   });
-  video.src = mediaUrl(asset.asset_id, "original");
+  video.src = mediaUrl(asset.asset_id, "video/web");
   return [video, note];
 }
 
@@ -280,7 +297,7 @@ function audioElement(asset) {
     h("audio", {
       controls: true,
       preload: "metadata",
-      src: mediaUrl(asset.asset_id, "original"),
+      src: mediaUrl(asset.asset_id, "audio/web"),
       "data-testid": "viewer-audio",
     }));
 }

@@ -8,11 +8,11 @@ aware datetime in its own offset, and the offset must match where one is written
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from serverkit import manifest_time
 
 from lumilio.media.errors import MediaError
 from lumilio.media.info import MediaInfo
@@ -69,25 +69,6 @@ FALLBACK_GAPS: dict[str, dict[str, str]] = {
 FALLBACK_ERRORS = {"edge/corrupted.heic": "cannot read image"}
 
 
-def _manifest_time(text: str) -> tuple[datetime | None, int | None]:
-    match = re.match(
-        r"(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)?"
-        r"\s*(Z|[+-]\d\d:?\d\d)?",
-        text.strip(),
-    )
-    if not match:
-        return None, None
-    wall = datetime(*(int(x) for x in match.groups()[:6]))
-    zone = match.group(7)
-    if zone is None:
-        return wall, None
-    if zone == "Z":
-        return wall, 0
-    digits = zone[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + int(digits[2:])
-    return wall, minutes if zone[0] == "+" else -minutes
-
-
 def _expected_size(row: dict[str, str]) -> tuple[int, int]:
     width, height = int(float(row["width"])), int(float(row["height"]))
     if row["orientation"] in ("5", "6", "7", "8") or row["rotation"] in ("90", "270"):
@@ -104,9 +85,9 @@ def mismatches(row: dict[str, str], info: MediaInfo) -> dict[str, str]:
     if sized and (info.width, info.height) != _expected_size(row):
         found["size"] = f"{info.width}x{info.height}"
 
-    want_time, want_offset = _manifest_time(row["taken"])
+    want_time, want_offset = manifest_time(row["taken"])
     if row["offset"]:
-        want_offset = _manifest_time("2000:01:01 00:00:00" + row["offset"])[1]
+        want_offset = manifest_time("2000:01:01 00:00:00" + row["offset"])[1]
     if want_time is not None:
         got = info.taken_time
         if got is None or info.taken_source in ("filename", "mtime"):

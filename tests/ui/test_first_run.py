@@ -38,7 +38,7 @@ def test_first_account_browses_the_library(ui_server, signed_in, screenshot_dir)
 
     # Taken one hour ahead of UTC: the wall clock of that place, with the offset.
     open_file(page, "pixel_8.jpg", items)
-    viewer = page.get_by_test_id("viewer")
+    viewer = page.locator("[data-testid=viewer]:visible")
     facts = viewer.get_by_test_id("viewer-metadata")
     expect(viewer).to_be_visible()
     expect(facts.locator("[data-field=file] dd")).to_have_text("pixel_8.jpg")
@@ -63,7 +63,7 @@ def test_first_account_browses_the_library(ui_server, signed_in, screenshot_dir)
 
     # The arrow keys walk the timeline, Esc goes back to it.
     before = facts.locator("[data-field=file] dd").inner_text()
-    forward = page.get_by_test_id("viewer-next").is_enabled()
+    forward = page.locator("[data-testid=viewer-next]:visible").is_enabled()
     page.keyboard.press("ArrowRight" if forward else "ArrowLeft")
     expect(facts.locator("[data-field=file] dd")).not_to_have_text(before)
     page.keyboard.press("Escape")
@@ -78,11 +78,11 @@ def test_a_video_plays_from_its_original(ui_server, signed_in):
     sweep_until(page, {item["asset"]["asset_id"] for item in items})
 
     open_file(page, "with-gps.mov", items)
-    video = page.get_by_test_id("viewer-video")
+    video = page.locator("[data-testid=viewer-video]:visible")
     expect(video).to_be_visible()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=viewer-video]').readyState >= 2",
         timeout=20_000)
-    facts = page.get_by_test_id("viewer-metadata")
+    facts = page.locator("[data-testid=viewer-metadata]:visible")
     expect(facts.locator("[data-field=duration] dd")).to_have_text("0:04")
     expect(facts.locator("[data-field=taken] dd")).to_contain_text("UTC+03:00")

@@ -65,7 +65,7 @@ def test_the_library_works_from_the_keyboard(ui_server, signed_in):
     first = page.evaluate("document.activeElement.dataset.assetId")
 
     page.keyboard.press("Enter")
-    viewer = page.get_by_test_id("viewer")
+    viewer = page.locator("[data-testid=viewer]:visible")
     expect(viewer).to_be_visible()
     assert page.evaluate("document.activeElement.closest('.viewer') !== null")
     page.keyboard.press("ArrowRight")
