@@ -65,7 +65,8 @@ def no_server_error(ctx, response, case) -> None:
 
 
 @schema.parametrize()
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_the_contract(case, contract_server):
     case.call_and_validate(
         base_url=contract_server.base,

@@ -73,6 +73,8 @@ def field(body: dict, name: str, kind: type | tuple, required: bool = False,
         kind if isinstance(kind, tuple) else (kind,))
     if not isinstance(value, kind) or bad_bool:
         raise BadRequest("Invalid request data", f"{name} has the wrong type")
+    if isinstance(value, int) and not -(2**62) <= value <= 2**62:
+        raise BadRequest("Invalid request data", f"{name} is out of range")
     return value
 
 

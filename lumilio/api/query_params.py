@@ -16,9 +16,12 @@ def optional_int(request: Request, name: str) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise BadRequest("Invalid request data", f"{name} must be an integer") from None
+    if not -(2**62) <= value <= 2**62:  # SQLite integers are 64-bit
+        raise BadRequest("Invalid request data", f"{name} is out of range")
+    return value
 
 
 def page(request: Request, default: int = 20, cap: int = 100) -> tuple[int, int]:

@@ -50,6 +50,8 @@ def _typed(filt: dict, name: str, kind: type | tuple) -> Any:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise BadRequest("Invalid request data", f"filter.{name} has the wrong type")
+    if isinstance(value, int) and not -MAX_OFFSET <= value <= MAX_OFFSET:
+        raise BadRequest("Invalid request data", f"filter.{name} is out of range")
     return value
 
 
