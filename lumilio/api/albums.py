@@ -12,8 +12,7 @@ from lumilio.services import albums
 
 @endpoint
 def list_albums(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     limit, offset = query_params.page(request)
     return ok(albums.list_albums(ctx_of(request), who, limit, offset,
                                  query_params.repository_id(request)))
@@ -21,46 +20,40 @@ def list_albums(request: Request, body: dict):
 
 @endpoint
 def create_album(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(albums.create_album(ctx_of(request), who, body))
 
 
 @endpoint
 def get_album(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(albums.get_album(ctx_of(request), who, int_param(request),
                                query_params.repository_id(request)))
 
 
 @endpoint
 def update_album(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(albums.update_album(ctx_of(request), who, int_param(request), body))
 
 
 @endpoint
 def delete_album(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     albums.delete_album(ctx_of(request), who, int_param(request))
     return http.message("Album deleted successfully")
 
 
 @endpoint
 def album_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(albums.album_assets(ctx_of(request), who, int_param(request),
                                   query_params.repository_id(request)))
 
 
 @endpoint
 def add_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     albums.add_asset(ctx_of(request), who, int_param(request),
                      uuid_param(request, "assetId"), body.get("position"))
     return http.message("Asset added to album successfully")
@@ -68,8 +61,7 @@ def add_asset(request: Request, body: dict):
 
 @endpoint
 def remove_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     albums.remove_asset(ctx_of(request), who, int_param(request),
                         uuid_param(request, "assetId"))
     return http.message("Asset removed from album successfully")
@@ -77,8 +69,7 @@ def remove_asset(request: Request, body: dict):
 
 @endpoint
 def move_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     albums.move_asset(ctx_of(request), who, int_param(request),
                       uuid_param(request, "assetId"), body.get("position"))
     return http.message("Asset position updated successfully")
@@ -86,8 +77,7 @@ def move_asset(request: Request, body: dict):
 
 @endpoint
 def bioclip_rebuild(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(albums.bioclip_rebuild(ctx_of(request), who, int_param(request)))
 
 

@@ -20,8 +20,7 @@ def _required(body: dict, name: str):
 
 @endpoint
 def update_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     asset_edits.replace_metadata(ctx_of(request), who, uuid_param(request),
                                  _required(body, "specific_metadata"))
     return http.message("Asset updated successfully")
@@ -29,8 +28,7 @@ def update_asset(request: Request, body: dict):
 
 @endpoint
 def update_rating(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     rating = asset_edits.rating_value(_required(body, "rating"))
     asset_edits.set_rating_and_like(ctx_of(request), who, uuid_param(request),
                                     rating, None)
@@ -39,8 +37,7 @@ def update_rating(request: Request, body: dict):
 
 @endpoint
 def update_like(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     liked = asset_edits.liked_value(_required(body, "liked"))
     asset_edits.set_rating_and_like(ctx_of(request), who, uuid_param(request),
                                     None, liked)
@@ -49,8 +46,7 @@ def update_like(request: Request, body: dict):
 
 @endpoint
 def update_rating_and_like(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     rating = asset_edits.rating_value(_required(body, "rating"))
     liked = asset_edits.liked_value(_required(body, "liked"))
     asset_edits.set_rating_and_like(ctx_of(request), who, uuid_param(request),
@@ -60,8 +56,7 @@ def update_rating_and_like(request: Request, body: dict):
 
 @endpoint
 def update_description(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     asset_edits.set_description(ctx_of(request), who, uuid_param(request),
                                 _required(body, "description"))
     return http.message("Description updated successfully")
@@ -69,16 +64,14 @@ def update_description(request: Request, body: dict):
 
 @endpoint
 def liked_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     limit, offset = query_params.page(request)
     return ok(asset_lists.liked(ctx_of(request), who, limit, offset))
 
 
 @endpoint
 def rated_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     raw = request.path_params["rating"]
     if not raw.isdigit() or not 0 <= int(raw) <= 5:
         raise BadRequest("Invalid request data", "rating must be an integer 0-5")
@@ -88,8 +81,7 @@ def rated_assets(request: Request, body: dict):
 
 @endpoint
 def add_to_album(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     albums.add_asset(ctx_of(request), who, http.int_param(request, "albumId"),
                      uuid_param(request), body.get("position"))
     return http.message("Asset added to album successfully")
@@ -97,8 +89,7 @@ def add_to_album(request: Request, body: dict):
 
 @endpoint
 def asset_albums(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(albums.albums_of_asset(ctx_of(request), who, uuid_param(request)))
 
 

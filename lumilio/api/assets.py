@@ -31,39 +31,34 @@ def _flag(request: Request, name: str, default: bool) -> bool:
 
 @endpoint
 def list_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(browse.query(ctx_of(request), who, body))
 
 
 @endpoint
 def get_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     flags = {name: _flag(request, name, d) for name, d in DETAIL_FLAGS.items()}
     return ok(assets.detail(ctx_of(request), who, uuid_param(request), flags))
 
 
 @endpoint
 def delete_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     assets.set_deleted(ctx_of(request), who, uuid_param(request), True)
     return http.message("Asset moved to trash")
 
 
 @endpoint
 def restore_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     assets.set_deleted(ctx_of(request), who, uuid_param(request), False)
     return http.message("Asset restored")
 
 
 @endpoint
 def asset_exif(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(assets.exif(ctx_of(request), who, uuid_param(request)))
 
 
@@ -77,8 +72,7 @@ def _etag_response(request: Request, path, etag: str, media_type: str,
 
 @endpoint
 def thumbnail(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request, media=True)
+    who = http.ready_user(request, media=True)
     size = request.query_params.get("size") or "medium"
     path, row = assets.thumbnail_path(ctx_of(request), who, uuid_param(request), size)
     etag = f'"{row["asset_id"][:8]}-{size}-{int(path.stat().st_mtime)}"'
@@ -88,8 +82,7 @@ def thumbnail(request: Request, body: dict):
 
 @endpoint
 def original(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request, media=True)
+    who = http.ready_user(request, media=True)
     path, row = assets.original_path(ctx_of(request), who, uuid_param(request))
     etag = f'"{(row["hash"] or row["asset_id"])[:16]}"'
     name = row["original_filename"].replace('"', "")
@@ -108,8 +101,7 @@ def _quote(name: str) -> str:
 
 async def upload(request: Request):
     ctx = ctx_of(request)
-    await call(http.require_ready, request)
-    who = await call(http.user, request)
+    who = await call(http.ready_user, request)
     limit = ctx.config.max_upload_mb << 20
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit + (1 << 20):
@@ -148,8 +140,7 @@ def asset_types(request: Request, body: dict):
 
 @endpoint
 def filter_options(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     ctx = ctx_of(request)
     scope, params = ("", ()) if who.is_admin else (" AND owner_id = ?", (who.user_id,))
 

@@ -154,8 +154,7 @@ class _Receiver:
 
 async def upload_batch(request: Request):
     ctx = ctx_of(request)
-    await call(http.require_ready, request)
-    who = await call(http.user, request)
+    who = await call(http.ready_user, request)
     upload = await call(batch_upload.BatchUpload, ctx, who,
                         request.query_params.get("repository_id"),
                         request.headers.get("x-content-hash"))
@@ -186,8 +185,7 @@ def upload_config(request: Request, body: dict):
 
 @endpoint
 def upload_progress(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     raw = request.query_params.get("session_ids") or ""
     wanted = [s.strip() for s in raw.split(",") if s.strip()] or None
     return ok(batch_upload.progress(ctx_of(request), who, wanted))

@@ -12,8 +12,7 @@ from lumilio.services import semantic
 
 @endpoint
 def preview(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.admin(request)
+    who = http.ready_admin(request)
     return ok(semantic.classifier_preview(ctx_of(request), who, body))
 
 

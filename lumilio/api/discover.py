@@ -15,8 +15,7 @@ MAX_SEED = 200
 
 @endpoint
 def featured_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     seed = request.query_params.get("seed") or None
     if seed is not None and len(seed) > MAX_SEED:
         raise BadRequest("Invalid request data",
@@ -33,8 +32,7 @@ def featured_assets(request: Request, body: dict):
 
 @endpoint
 def map_points(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     limit = http.query_int(request, "limit", 1000, 1, 5000)
     offset = http.query_int(request, "offset", 0, 0, 2**31)
     return ok(places.map_points(ctx_of(request), who, limit, offset,
@@ -43,8 +41,7 @@ def map_points(request: Request, body: dict):
 
 @endpoint
 def search_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(search.search(ctx_of(request), who, body))
 
 

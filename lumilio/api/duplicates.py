@@ -12,15 +12,13 @@ from lumilio.services import duplicates
 
 @endpoint
 def detect(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(duplicates.detect(ctx_of(request), who, body.get("repository_id")))
 
 
 @endpoint
 def list_groups(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     params = request.query_params
     limit = query_int(request, "limit", 20, 1, 100, clamp=True)
     offset = query_int(request, "offset", 0, 0, 2**31)
@@ -30,30 +28,26 @@ def list_groups(request: Request, body: dict):
 
 @endpoint
 def get_group(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(duplicates.get_group(ctx_of(request), who, uuid_param(request)))
 
 
 @endpoint
 def dismiss(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     duplicates.dismiss(ctx_of(request), who, uuid_param(request))
     return http.message("Duplicate group dismissed")
 
 
 @endpoint
 def merge(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(duplicates.merge(ctx_of(request), who, uuid_param(request), body))
 
 
 @endpoint
 def summary(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(duplicates.summary(ctx_of(request), who,
                                  request.query_params.get("repository_id")))
 

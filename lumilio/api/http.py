@@ -172,6 +172,18 @@ def admin(request: Request) -> Principal:
     return principal
 
 
+def ready_user(request: Request, media: bool = False) -> Principal:
+    """The signed-in caller of a route that waits for setup: most routes."""
+    require_ready(request)
+    return user(request, media)
+
+
+def ready_admin(request: Request) -> Principal:
+    """An admin calling a route that waits for setup."""
+    require_ready(request)
+    return admin(request)
+
+
 def require_ready(request: Request) -> None:
     """Business routes wait until setup is complete (the reference's init gate)."""
     ctx = ctx_of(request)

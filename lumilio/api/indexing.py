@@ -12,22 +12,19 @@ from lumilio.services import indexing
 
 @endpoint
 def repositories(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(indexing.repository_options(ctx_of(request)))
 
 
 @endpoint
 def stats(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(indexing.stats(ctx_of(request), query_params.repository_id(request)))
 
 
 @endpoint
 def rebuild(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(indexing.rebuild(ctx_of(request), body))
 
 

@@ -13,8 +13,7 @@ from lumilio.services import locations, repositories
 
 @endpoint
 def clusters(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     params = request.query_params
     limit = query_int(request, "limit", 100, 1, 1000)
     offset = query_int(request, "offset", 0, 0, 2**31)
@@ -25,8 +24,7 @@ def clusters(request: Request, body: dict):
 
 @endpoint
 def rebuild(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     ctx = ctx_of(request)
     repository_id = body.get("repository_id")
     if repository_id is not None and not isinstance(repository_id, str):

@@ -28,8 +28,7 @@ def attachment(filename: str) -> str:
 
 
 def _web(request: Request, asset_type: str) -> FileResponse:
-    http.require_ready(request)
-    who = http.user(request, media=True)
+    who = http.ready_user(request, media=True)
     found = media_files.web_file(ctx_of(request), who, uuid_param(request), asset_type)
     headers = {"Cache-Control": WEB_CACHE if found.ready else FALLBACK_CACHE,
                "Accept-Ranges": "bytes"}
@@ -48,8 +47,7 @@ def web_audio(request: Request, body: dict):
 
 @endpoint
 def export_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request, media=True)
+    who = http.ready_user(request, media=True)
     options = media_files.export_options(dict(request.query_params))
     made = media_files.export_asset(ctx_of(request), who, uuid_param(request), options,
                                     request.query_params.get("filename"))
@@ -66,8 +64,7 @@ async def download(request: Request):
     archive straight to disk as it streams, instead of holding it in memory.
     """
     ctx = ctx_of(request)
-    await call(http.require_ready, request)
-    who = await call(http.user, request, True)
+    who = await call(http.ready_user, request, True)
     asset_ids = await _asset_ids(request)
     entries = await call(downloads.plan, ctx, who, asset_ids)
     return StreamingResponse(downloads.stream(entries), media_type="application/zip",

@@ -16,30 +16,26 @@ from lumilio.services import ml, semantic
 
 @endpoint
 def list_models(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     ctx = ctx_of(request)
     return ok({**semantic.list_models(ctx), "runtime": ml.describe(ctx)})
 
 
 @endpoint
 def install(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(semantic.install_pack(ctx_of(request), body.get("source")))
 
 
 @endpoint
 def activate(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(semantic.activate(ctx_of(request), request.path_params["name"]))
 
 
 @endpoint
 def remove(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     semantic.remove_pack(ctx_of(request), request.path_params["name"])
     return http.message("Model pack removed")
 

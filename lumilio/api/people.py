@@ -16,8 +16,7 @@ PAGE_DEFAULT, PAGE_CAP = 24, 100
 
 @endpoint
 def list_people(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     limit, offset = query_params.page(request, PAGE_DEFAULT, PAGE_CAP)
     return ok(people.list_people(ctx_of(request), who,
                                  query_params.repository_id(request), limit, offset))
@@ -25,32 +24,28 @@ def list_people(request: Request, body: dict):
 
 @endpoint
 def get_person(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(people.get_person(ctx_of(request), who, int_param(request),
                                 query_params.repository_id(request)))
 
 
 @endpoint
 def rename_person(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(people.rename(ctx_of(request), who, int_param(request),
                             body.get("name"), query_params.repository_id(request)))
 
 
 @endpoint
 def rebuild(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(people.rebuild(ctx_of(request), who,
                              query_params.repository_id(request)))
 
 
 @endpoint
 def person_assets(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     ctx = ctx_of(request)
     person_id = int_param(request)
     people.get_person(ctx, who, person_id)
@@ -63,8 +58,7 @@ def person_assets(request: Request, body: dict):
 
 @endpoint
 def cover(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request, media=True)
+    who = http.ready_user(request, media=True)
     path = people.cover_path(ctx_of(request), who, int_param(request),
                              query_params.repository_id(request))
     return FileResponse(path, media_type="image/webp",

@@ -12,15 +12,13 @@ from lumilio.timeutil import api, now_iso
 
 @endpoint
 def stats(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(ctx_of(request).jobs.counts())
 
 
 @endpoint
 def summary(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     ctx = ctx_of(request)
     rows = ctx.catalog.all(
         "SELECT queue, COUNT(*) AS total,"

@@ -20,8 +20,7 @@ def _watch_changed(request: Request) -> None:
 
 @endpoint
 def list_repositories(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     rows = repos.all_rows(ctx_of(request))
     return ok({"repositories": [repos.dto(r) for r in rows]})
 
@@ -37,22 +36,19 @@ def create_repository(request: Request, body: dict):
 
 @endpoint
 def get_repository(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(repos.dto(repos.get_row(ctx_of(request), uuid_param(request))))
 
 
 @endpoint
 def update_repository(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(repos.update(ctx_of(request), uuid_param(request), body))
 
 
 @endpoint
 def delete_repository(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     repos.delete(ctx_of(request), uuid_param(request))
     _watch_changed(request)
     return http.message("Repository unregistered; its files were not touched")
@@ -60,8 +56,7 @@ def delete_repository(request: Request, body: dict):
 
 @endpoint
 def scan_repository(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.admin(request)
+    who = http.ready_admin(request)
     ctx = ctx_of(request)
     repo = repos.get_row(ctx, uuid_param(request))
     force = field(body, "force", bool, default=False)
@@ -86,8 +81,7 @@ def scan_dto(row: dict) -> dict:
 
 @endpoint
 def list_scans(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     ctx = ctx_of(request)
     repo = repos.get_row(ctx, uuid_param(request))
     limit = http.query_int(request, "limit", 20, 1, 100, clamp=True)
@@ -100,8 +94,7 @@ def list_scans(request: Request, body: dict):
 
 @endpoint
 def latest_scan(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     ctx = ctx_of(request)
     repo = repos.get_row(ctx, uuid_param(request))
     row = ctx.catalog.one(

@@ -12,29 +12,25 @@ from lumilio.services import system_settings
 
 @endpoint
 def runtime_info(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(system_settings.runtime_info(ctx_of(request)))
 
 
 @endpoint
 def get_system(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(system_settings.dto(ctx_of(request)))
 
 
 @endpoint
 def update_system(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.admin(request)
+    who = http.ready_admin(request)
     return ok(system_settings.update(ctx_of(request), who, body))
 
 
 @endpoint
 def validate_llm(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     return ok(system_settings.validate_llm(ctx_of(request), body))
 
 

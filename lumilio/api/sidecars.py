@@ -12,22 +12,19 @@ from lumilio.services import reprocess, sidecars
 
 @endpoint
 def get_sidecar(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(sidecars.get(ctx_of(request), who, uuid_param(request)))
 
 
 @endpoint
 def put_sidecar(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(sidecars.put(ctx_of(request), who, uuid_param(request), body))
 
 
 @endpoint
 def reprocess_asset(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(reprocess.reprocess(ctx_of(request), who, uuid_param(request), body))
 
 

@@ -14,23 +14,20 @@ from lumilio.services import stacks
 
 @endpoint
 def asset_stack(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(stacks.for_asset(ctx_of(request), who, uuid_param(request)))
 
 
 @endpoint
 def leave_stack(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     stacks.unstack(ctx_of(request), who, uuid_param(request))
     return http.message("Asset removed from its stack")
 
 
 @endpoint
 def create_stack(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     asset_ids = http.field(body, "asset_ids", list, required=True)
     # The API document answers this one with 201 Created.
     return JSONResponse(stacks.create_manual(ctx_of(request), who, asset_ids),
@@ -39,8 +36,7 @@ def create_stack(request: Request, body: dict):
 
 @endpoint
 def detect_stacks(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     ctx = ctx_of(request)
     repo = repos.get_row(ctx, uuid_param(request))
     created = stacks.detect(ctx, repo["repository_id"])

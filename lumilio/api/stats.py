@@ -11,8 +11,7 @@ from lumilio.services import stats
 
 
 def _scope(request: Request) -> stats.Scope:
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return stats.Scope(who, query_params.repository_id(request),
                        query_params.zone(request))
 

@@ -12,8 +12,7 @@ from lumilio.services import users
 
 @endpoint
 def list_users(request: Request, body: dict):
-    http.require_ready(request)
-    http.admin(request)
+    http.ready_admin(request)
     limit = http.query_int(request, "limit", 20, 1, 100, clamp=True)
     offset = http.query_int(request, "offset", 0, 0, 1 << 62, clamp=True)
     return ok(users.list_users(ctx_of(request), limit, offset))
@@ -21,8 +20,7 @@ def list_users(request: Request, body: dict):
 
 @endpoint
 def update_user(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.admin(request)
+    who = http.ready_admin(request)
     return ok(users.update_user(
         ctx_of(request), who, http.int_param(request),
         username=field(body, "username", str),
@@ -35,15 +33,13 @@ def update_user(request: Request, body: dict):
 
 @endpoint
 def reset_access(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.admin(request)
+    who = http.ready_admin(request)
     return ok(users.reset_access(ctx_of(request), who, http.int_param(request)))
 
 
 @endpoint
 def change_password(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     current = field(body, "current_password", str, required=True)
     new = field(body, "new_password", str, required=True)
     users.change_password(ctx_of(request), who, current, new)
@@ -52,8 +48,7 @@ def change_password(request: Request, body: dict):
 
 @endpoint
 def update_profile(request: Request, body: dict):
-    http.require_ready(request)
-    who = http.user(request)
+    who = http.ready_user(request)
     return ok(users.update_profile(
         ctx_of(request), who, field(body, "display_name", str),
         field(body, "avatar_asset_id", str)))
