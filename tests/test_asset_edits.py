@@ -168,3 +168,36 @@ def test_non_finite_numbers_are_refused(lib):
                              content=b'{"specific_metadata": {"f_number": NaN}}',
                              headers={"Content-Type": "application/json"})
     assert_error(res, 400)
+
+
+def test_a_typed_capture_time_moves_the_photo_and_outlives_a_reread(lib):
+    s = lib.server
+    canon = lib.id("Canon_40D.jpg")
+    meta = detail(lib, canon)["specific_metadata"]
+    meta["taken_time"] = "2031-01-02T03:04:05+02:00"
+    assert s.request("PUT", f"/assets/{canon}",
+                     json={"specific_metadata": meta}).status_code == 200
+
+    moved = detail(lib, canon)
+    assert moved["taken_time"] == "2031-01-02T01:04:05Z"
+    assert moved["specific_metadata"]["capture_offset_minutes"] == 120
+    assert s.assets()[0]["asset_id"] == canon  # newest first on the timeline
+
+    res = s.post(f"/assets/{canon}/reprocess", {"tasks": ["metadata_asset"]})
+    assert res.status_code in (200, 202), res.text
+    s.wait_idle()
+    again = detail(lib, canon)
+    assert again["taken_time"] == "2031-01-02T01:04:05Z"
+    assert again["specific_metadata"]["taken_time"] == moved["specific_metadata"][
+        "taken_time"]
+
+
+@pytest.mark.parametrize("typed", ["yesterday", "2031-13-40T00:00:00", "2031"])
+def test_a_capture_time_that_is_not_a_time_is_400(lib, typed):
+    nikon = lib.id("Nikon_D70.jpg")
+    meta = detail(lib, nikon)["specific_metadata"]
+    before = detail(lib, nikon)["taken_time"]
+    meta["taken_time"] = typed
+    assert_error(lib.server.request("PUT", f"/assets/{nikon}",
+                                    json={"specific_metadata": meta}), 400)
+    assert detail(lib, nikon)["taken_time"] == before

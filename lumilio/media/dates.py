@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+# The `taken_source` of a capture time a person typed in: a re-read of the file
+# leaves it alone.
+USER_TIME_SOURCE = "user"
+
 # Offsets beyond these are not time zones (UTC-12:00 to UTC+14:00).
 MIN_OFFSET_MINUTES = -12 * 60
 MAX_OFFSET_MINUTES = 14 * 60

@@ -20,6 +20,7 @@ from lumilio.catalog.db import dumps, loads
 from lumilio.context import Context
 from lumilio.jobs.queue import register
 from lumilio.library import layout
+from lumilio.media.dates import USER_TIME_SOURCE
 from lumilio.media.errors import MediaError
 from lumilio.media.hashing import blake3_file
 from lumilio.media.kinds import FileKind, sniff
@@ -27,7 +28,7 @@ from lumilio.media.metadata import MediaInfo, MetadataReader
 from lumilio.media.thumbnails import THUMBNAIL_SIZES, render_thumbnails
 from lumilio.pipeline import analysis
 from lumilio.pipeline import status as st
-from lumilio.timeutil import iso, now_iso
+from lumilio.timeutil import iso, now_iso, parse
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,15 @@ def _metadata(ctx: Context, asset: dict, path: Path, kind: FileKind) -> None:
     if asset.get("description"):
         # A description the user wrote outlives a re-read of the file.
         specific["description"] = asset["description"]
+    if asset.get("taken_source") == USER_TIME_SOURCE:
+        # So does a capture time the user typed in.
+        info.taken_time = parse(asset["taken_time"])
+        info.capture_offset_minutes = asset["capture_offset_minutes"]
+        info.taken_source = USER_TIME_SOURCE
+        kept = loads(asset["specific_metadata"]) or {}
+        for key in ("taken_time", "recorded_time", "capture_offset_minutes"):
+            if key in kept:
+                specific[key] = kept[key]
     lat, lon = info.gps if info.gps else (None, None)
 
     def save(conn) -> None:

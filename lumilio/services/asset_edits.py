@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import UTC
 from typing import Any
 
 from lumilio.auth.principal import Principal
-from lumilio.catalog.db import dumps
+from lumilio.catalog.db import dumps, loads
 from lumilio.context import Context
 from lumilio.errors import BadRequest
+from lumilio.media.dates import USER_TIME_SOURCE, parse_stamp
 from lumilio.services.assets import row_for
-from lumilio.timeutil import now_iso
+from lumilio.timeutil import iso, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +112,43 @@ def replace_metadata(ctx: Context, who: Principal, asset_id: str, value: Any) ->
     if (lat is None) != (lon is None):
         raise BadRequest("Invalid request data",
                          "gps_latitude and gps_longitude go together")
-    # TODO: a changed taken_time/recorded_time is stored in the metadata only; moving
-    # the asset on the timeline needs the capture-offset rules of the pipeline.
+    moved = _capture_time_change(row, metadata)
     _update(ctx, asset_id,
             "specific_metadata = ?, camera_model = ?, lens_model = ?,"
-            " gps_latitude = ?, gps_longitude = ?, description = ?",
+            " gps_latitude = ?, gps_longitude = ?, description = ?"
+            + "".join(f", {column} = ?" for column in moved),
             [dumps(metadata), metadata.get("camera_model"),
              metadata.get("lens_model"), lat, lon,
-             metadata.get("description") or None])
+             metadata.get("description") or None, *moved.values()])
     log.info("asset %s: metadata replaced by %s", asset_id, who.username)
+
+
+def _capture_time_change(row: dict, metadata: dict) -> dict:
+    """The timeline columns to change when the user gave another capture time.
+
+    The value is read by the same rules as a file's own stamp: with an offset it is
+    a moment in that zone; without one it is the wall clock as written; a trailing
+    Z is a moment in UTC whose local zone stays unknown. A later re-read of the
+    file leaves the typed time alone.
+    """
+    key = "recorded_time" if row["type"] == "VIDEO" else "taken_time"
+    given = metadata.get(key)
+    before = (loads(row["specific_metadata"]) or {}).get(key)
+    if given is None or given == before:
+        return {}
+
+    parsed = parse_stamp(given)
+    if parsed is None:
+        raise BadRequest("Invalid request data",
+                         f"specific_metadata.{key} must be a date and time such as"
+                         " 2019-06-01T10:30:00+02:00")
+    if given.rstrip().endswith("Z"):
+        taken, offset = parsed.wall.replace(tzinfo=UTC), None
+    else:
+        taken, offset = parsed.as_capture(), parsed.offset_minutes
+    metadata[key], metadata["capture_offset_minutes"] = iso(taken), offset
+    return {"taken_time": iso(taken), "capture_offset_minutes": offset,
+            "taken_source": USER_TIME_SOURCE}
 
 
 def checked_metadata(value: Any, asset_type: str) -> dict:
