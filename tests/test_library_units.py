@@ -214,3 +214,34 @@ def test_collapsed_list_folds_a_stack_into_its_cover(catalog):
     assert stack["stack"]["member_asset_ids"] == [ids[0], ids[1]]
     assert stack["stack"]["matched_member_ids"] == [ids[1]]
     assert out["items"][1]["asset"]["original_filename"] == "other.jpg"
+
+
+# -- the job history ----------------------------------------------------------------
+
+
+def test_finished_jobs_are_forgotten_after_their_keeping_time(catalog, tmp_path):
+    from datetime import timedelta
+
+    from lumilio.jobs.queue import JobQueue
+    from lumilio.timeutil import iso, now
+
+    jobs = JobQueue(catalog, tmp_path / "queue.db", workers=1)
+    at = now()
+    rows = [("completed", at - timedelta(hours=30)), ("completed", at),
+            ("discarded", at - timedelta(days=2)), ("discarded", at - timedelta(days=9)),
+            ("cancelled", at - timedelta(days=3)), ("running", None),
+            ("available", None)]
+
+    def insert(conn):
+        for state, finished in rows:
+            conn.execute(
+                "INSERT INTO jobs (kind, queue, state, created_at, finalized_at)"
+                " VALUES ('scan_repository', 'scan_repository', ?, ?, ?)",
+                (state, iso(at), iso(finished)))
+
+    catalog.write(insert)
+
+    assert jobs.prune(at) == 3
+    left = [r["state"] for r in catalog.all("SELECT state FROM jobs ORDER BY job_id")]
+    assert left == ["completed", "discarded", "running", "available"]
+    assert jobs.prune(at) == 0

@@ -15,15 +15,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from huey import SqliteHuey
+from huey import SqliteHuey, crontab
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 
 from lumilio.catalog.db import Catalog, dumps, loads
-from lumilio.timeutil import now_iso
+from lumilio.timeutil import iso, now, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ _RETRIES: dict[str, int] = {}
 _PRIORITIES: dict[str, int] = {}
 
 UNFINISHED = ("available", "running", "retryable", "scheduled")
+
+# How long finished rows stay in the history. Every imported file leaves a few rows,
+# so without pruning the table grows with the library; failures stay longer, for the
+# person who comes to look at what went wrong.
+KEEP_FINISHED = {"completed": timedelta(days=1), "cancelled": timedelta(days=1),
+                 "discarded": timedelta(days=7)}
 
 
 def register(kind: str, retries: int = 2,
@@ -68,6 +75,8 @@ class JobQueue:
         self.context: Any = None
         self.huey = SqliteHuey("lumilio", filename=str(path), results=False, utc=True)
         self._task = self.huey.task(context=True, name="run_job")(self._run)
+        self.huey.periodic_task(crontab(minute="*/30"), name="prune_jobs")(
+            self.prune)
         self._consumer: Consumer | None = None
         self._lock = threading.Lock()
 
@@ -142,6 +151,7 @@ class JobQueue:
     def start(self, context: Any) -> None:
         self.context = context
         self.recover()
+        self.prune()
         self._consumer = _InProcessConsumer(
             self.huey, workers=self.workers, worker_type="thread", periodic=True,
             initial_delay=0.05, backoff=1.5, max_delay=0.5,
@@ -173,6 +183,24 @@ class JobQueue:
         if lost:
             log.info("resuming %d interrupted job(s) from the last run", len(lost))
         return len(lost)
+
+    def prune(self, at: datetime | None = None) -> int:
+        """Forget finished jobs older than their state's keeping time."""
+        at = at or now()
+
+        def delete(conn) -> int:
+            removed = 0
+            for state, keep in KEEP_FINISHED.items():
+                conn.execute(
+                    "DELETE FROM jobs WHERE state = ? AND finalized_at < ?",
+                    (state, iso(at - keep)))
+                removed += conn.changes()
+            return removed
+
+        removed = self.catalog.write(delete)
+        if removed:
+            log.debug("forgot %d finished job(s) from the history", removed)
+        return removed
 
     # -- statistics ---------------------------------------------------------------
 
