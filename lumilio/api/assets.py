@@ -110,6 +110,9 @@ async def upload(request: Request):
     if "multipart/form-data" not in request.headers.get("content-type", ""):
         raise BadRequest("Invalid request data", "expected multipart/form-data")
 
+    # TODO: Starlette spools the file part to a temporary file before we copy it
+    # into staging (two writes); the batch route's streaming parser avoids that but
+    # needs the repository before the file part, which this form does not promise.
     form = await request.form(max_files=1, max_fields=20)
     try:
         file = form.get("file")
