@@ -205,6 +205,13 @@ def test_albums_of_other_users_do_not_exist(lib):
                         token=lib.bob), 404)
     # The admin sees only her own albums as well: albums are personal.
     assert_error(s.get(f"/albums/{bobs}"), 404)
+    # An album the admin put bob's photo into is not named to bob on his photo.
+    assert s.post(f"/albums/{mine}/assets/{lib.bobs_asset}", {}).status_code == 200
+    bob_sees = s.get(f"/assets/{lib.bobs_asset}", token=lib.bob).json()["albums"]
+    assert [a["album_id"] for a in bob_sees] == []
+    assert [a["album_id"] for a in s.get(f"/assets/{lib.bobs_asset}").json()[
+        "albums"]] == [mine]
+    s.request("DELETE", f"/albums/{mine}/assets/{lib.bobs_asset}")
     assert members(lib, mine) == [(canon, 0)]
     assert s.get("/albums", token=None).status_code == 401
 

@@ -57,13 +57,16 @@ def detail(ctx: Context, who: Principal, asset_id: str, flags: dict[str, bool]) 
                 " JOIN tags t USING (tag_id) WHERE at.asset_id = ?", (asset_id,))
         ]
     if flags.get("include_albums", True):
+        # Albums are private to their maker: only the caller's own are named here,
+        # even when someone else (an admin) put this asset into one of theirs.
         out["albums"] = [
             {"album_id": r["album_id"], "album_name": r["album_name"],
              "position": r["position"], "added_time": api(r["added_time"])}
             for r in ctx.catalog.all(
                 "SELECT al.album_id, al.album_name, aa.position, aa.added_time"
                 " FROM album_assets aa JOIN albums al USING (album_id)"
-                " WHERE aa.asset_id = ? ORDER BY al.album_name", (asset_id,))
+                " WHERE aa.asset_id = ? AND al.user_id = ? ORDER BY al.album_name",
+                (asset_id, who.user_id))
         ]
     _recognition(ctx, asset_id, flags, out)
     return out
