@@ -58,7 +58,21 @@ async def json_body(request: Request, required: bool = True) -> dict:
         raise BadRequest("Invalid request data", "JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("Invalid request data", "the body must be a JSON object")
+    _refuse_lone_surrogates(raw, body)
     return body
+
+
+def _refuse_lone_surrogates(raw: bytes, body: dict) -> None:
+    """JSON may escape half of a UTF-16 pair (`"\\ud800"`); Python keeps such a
+    string, but it cannot be stored as UTF-8 nor sent back, so it would fail later
+    and further from its cause. Only a body with a `\\u` escape can hold one."""
+    if b"\\u" not in raw:
+        return
+    try:
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise BadRequest("Invalid request data",
+                         "the body holds text that is not valid Unicode") from None
 
 
 def field(body: dict, name: str, kind: type | tuple, required: bool = False,
