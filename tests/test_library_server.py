@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import blake3
 import httpx
@@ -120,6 +122,26 @@ def test_scan_finds_moved_and_vanished_files(make_server, tmp_path):
     # Missing is not purged: the asset is still there by id.
     gone = server.get(f"/assets/{before['jpeg/Nikon_D70.jpg']}").json()
     assert gone["is_missing"] is True
+
+
+def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_imported(
+        make_server, tmp_path):
+    library = copy_media(tmp_path / "photos", SOME_PHOTOS[:2])
+    # A name from an old Latin-1 system: the byte 0xE9 alone is not UTF-8.
+    odd = os.fsdecode(os.fsencode(library / "jpeg") + b"/caf\xe9.jpg")
+    shutil.copy(MEDIA / "jpeg/pixel_8.jpg", odd)
+    server = make_server([library], LUMILIO_WATCH="false").start()
+    server.sign_up()
+    server.wait_idle()
+
+    assert sorted(a["storage_path"] for a in server.assets()) == [
+        "jpeg/Canon_40D.jpg", "jpeg/Nikon_D70.jpg"]
+    repo = next(r for r in server.get("/repositories").json()["repositories"]
+                if r["path"] == str(library.resolve()))
+    scan = server.get(f"/repositories/{repo['id']}/scans/latest").json()
+    assert scan["status"] == "completed" and scan["skipped_count"] == 1
+    assert "caf\\xe9.jpg" in server.log() and "not valid UTF-8" in server.log()
+    assert Path(odd).exists()  # skipped, never touched
 
 
 def test_kill_during_import_then_restart_imports_everything_once(

@@ -52,9 +52,14 @@ def is_ignored_part(part: str) -> bool:
     return part.startswith(".") or part.startswith("~$") or part == "@eaDir"
 
 
-def walk(root: Path, errors: list[str]) -> dict[str, Seen]:
-    """Every supported file under `root`, by repository-relative POSIX path."""
+def walk(root: Path, counts: Counts) -> dict[str, Seen]:
+    """Every supported file under `root`, by repository-relative POSIX path.
+
+    Folders that cannot be read go to `counts.errors`; files whose names cannot be
+    kept are skipped and counted.
+    """
     found: dict[str, Seen] = {}
+    errors = counts.errors
 
     def on_error(exc: OSError) -> None:
         errors.append(f"{exc.filename}: {exc.strerror}")
@@ -72,8 +77,24 @@ def walk(root: Path, errors: list[str]) -> dict[str, Seen]:
                 errors.append(f"{path}: {exc.strerror}")
                 continue
             rel = path.relative_to(root).as_posix()
+            if not _is_text(rel):
+                # A name written in an old 8-bit encoding: the catalog keeps paths
+                # as UTF-8 text, so it cannot point at this file until renamed.
+                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+                log.warning("skipping '%s' in %s: its name is not valid UTF-8;"
+                            " rename the file to import it", shown, root)
+                counts.skipped += 1
+                continue
             found[rel] = Seen(rel, st.st_size, st.st_mtime)
     return found
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def request_scan(ctx: Context, repository_id: str, mode: str = "manual",
@@ -116,7 +137,7 @@ def run_scan(ctx: Context, scan_id: str, force: bool = False) -> None:
         root = Path(repo["path"])
         if not root.is_dir():
             raise FileNotFoundError(f"repository folder is missing: {root}")
-        seen = walk(root, counts.errors)
+        seen = walk(root, counts)
         settle = 5.0 if scan["mode"] == "periodic" else 0.0
         reconcile(ctx, repo, seen, counts, force=force, settle=settle,
                   complete_walk=not counts.errors)

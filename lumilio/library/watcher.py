@@ -80,10 +80,15 @@ class Watcher:
                 ):
                     self._note(changes)
                     self._hand_over()
-            except Exception:
+            except Exception as exc:
                 # A folder that vanished or a notifier error: log it, wait, start over
                 # rather than leaving the library unwatched.
-                log.exception("folder watcher failed; restarting in 5 s")
+                if "decode path" in str(exc):
+                    # The notifier gives up on a name that is not UTF-8; the scan
+                    # skips such files and says so.
+                    log.warning("folder watcher: %s; restarting in 5 s", exc)
+                else:
+                    log.exception("folder watcher failed; restarting in 5 s")
                 self._stop.wait(5)
 
     def _wanted(self, change: Change, path: str) -> bool:
