@@ -51,6 +51,8 @@ def configure_logging(level: str, log_file: Path | None = None) -> None:
     )
     # Huey announces every task it registers at info; that is noise for a person.
     logging.getLogger("huey").setLevel(logging.WARNING)
+    # httpx logs every request (each file of a cloud import) at info.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> None:

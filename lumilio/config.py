@@ -86,6 +86,16 @@ SETTINGS: tuple[Setting, ...] = (
             "used only when geocoder is nominatim; empty calls nothing."),
     Setting("geocoder_language", str, "en", "Language of place names (a code such "
             "as en, de, fr, pt_BR) where the place data has it."),
+    Setting("agent_max_steps", int, 10, "Most model turns the assistant takes to "
+            "answer one message (each turn may call tools)."),
+    Setting("agent_run_seconds", int, 600, "Longest time the assistant spends on "
+            "one message, model and tools together."),
+    Setting("agent_model_timeout", int, 120, "Seconds the assistant waits for the "
+            "language model's next bytes before it gives up."),
+    Setting("agent_completion_tokens", int, 2048, "Most tokens the model may write "
+            "in one turn."),
+    Setting("agent_run_tokens", int, 60000, "Most tokens (read and written) the "
+            "assistant spends on one message."),
     Setting("log_level", str, "info", "debug, info, warning or error."),
 )
 

@@ -3,9 +3,11 @@
 Made for the PyInstaller build, where a file left out of the bundle only shows when
 the code that needs it runs: the browser UI, the catalog migrations, the metadata
 reader, and every model the bundled manifest lists, each file checked against its
-checksum and each ONNX graph loaded by onnxruntime, and the offline place names
-(GeoNames places, country names translated). Prints one JSON report; the exit
-status is 1 when something is missing or does not load.
+checksum and each ONNX graph loaded by onnxruntime, the offline place names
+(GeoNames places, country names translated), and the clients of the assistant and
+the cloud import made ready (their modules, S3's API model, the CA certificates),
+without a single network call. Prints one JSON report; the exit status is 1 when
+something is missing or does not load.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def run(cfg: Config) -> dict[str, Any]:
     reader = check_metadata_reader(cfg.exiftool)
     models = check_models()
     places = check_places()
+    clients = check_clients()
     report = {
         "version": __version__,
         "frozen": frozen.is_frozen(),
@@ -49,10 +52,12 @@ def run(cfg: Config) -> dict[str, Any]:
         "onnxruntime": onnxruntime_info(),
         "models": models,
         "places": places,
+        "clients": clients,
     }
     # The fallback reader is a designed outcome; an exiftool that fails is not.
     report["ok"] = bool(ui and migrations and "error" not in reader and models
-                        and places["ok"] and all(m["loaded"] for m in models))
+                        and places["ok"] and all(m["loaded"] for m in models)
+                        and all(c["ok"] for c in clients.values()))
     return report
 
 
@@ -94,6 +99,71 @@ def check_places() -> dict[str, Any]:
         return out
     out["ok"] = True
     return out
+
+
+# Made for an address on this machine that nothing answers: nothing here connects.
+NOWHERE = "http://127.0.0.1:9"
+
+
+def check_clients() -> dict[str, dict[str, Any]]:
+    """Each network client the product makes, made as it is made there, unused."""
+    checks = {"llm": _llm_client, "s3": _s3_client, "webdav": _webdav_client,
+              "icloud": _icloud_client, "certificates": _certificates}
+    out = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:  # a module or data file left out shows as anything
+            log.debug("the %s client cannot be made", name, exc_info=True)
+            out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            continue
+        out[name] = {"ok": True}
+    return out
+
+
+def _llm_client() -> None:
+    import openai
+
+    openai.OpenAI(api_key="self-check", base_url=NOWHERE + "/v1").close()
+
+
+def _s3_client() -> None:
+    import boto3
+
+    # Reads S3's API model, the endpoint rules and the paginators from botocore's
+    # data folder, which the build carries only in part.
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=NOWHERE, region_name="us-east-1",
+        aws_access_key_id="self-check", aws_secret_access_key="self-check")
+    client.get_paginator("list_objects_v2")
+    client.close()
+
+
+def _webdav_client() -> None:
+    from lumilio.cloud.providers.webdav import WebDAV, read_listing
+
+    # The client as an import makes it, and webdav4's reading of a listing.
+    WebDAV().open({"url": NOWHERE + "/", "username": "self-check",
+                   "password": "self-check"}, Path()).close()
+    list(read_listing('<multistatus xmlns="DAV:"><response><href>/a.jpg</href>'
+                  "</response></multistatus>", "the self-check"))
+
+
+def _icloud_client() -> None:
+    # Signing in is the first thing its client does, so only the modules it uses
+    # are loaded: the client, its SRP sign-in and its session.
+    import pyicloud.base  # noqa: F401
+    import srp  # noqa: F401
+
+
+def _certificates() -> None:
+    import certifi
+    import httpx
+
+    if not Path(certifi.where()).is_file():
+        raise FileNotFoundError(certifi.where())
+    # The context every HTTPS client here is made with, from certifi's bundle.
+    httpx.create_ssl_context()
 
 
 def onnxruntime_info() -> dict[str, Any]:

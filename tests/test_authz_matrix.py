@@ -186,28 +186,36 @@ MATRIX: dict[tuple[str, str], Rule] = {
         USER, obj="no_group", body={}, also=(404,)),
     ("POST", "/duplicates/groups/{id}/merge"): Rule(
         USER, obj="no_group", body={}, also=(404,)),
-    # -- not implemented yet
-    ("POST", "/agent/chat"): Rule(MISSING),
-    ("POST", "/agent/chat/resume"): Rule(MISSING),
-    ("GET", "/agent/pins"): Rule(MISSING),
-    ("POST", "/agent/pins"): Rule(MISSING),
-    ("PATCH", "/agent/pins/layout"): Rule(MISSING),
-    ("DELETE", "/agent/pins/{id}"): Rule(MISSING),
-    ("GET", "/agent/pins/{id}/assets"): Rule(MISSING),
-    ("GET", "/agent/refs/{id}"): Rule(MISSING),
-    ("GET", "/agent/refs/{id}/assets"): Rule(MISSING),
-    ("GET", "/agent/tools"): Rule(MISSING),
-    ("GET", "/cloud/credentials"): Rule(MISSING),
-    ("POST", "/cloud/credentials"): Rule(MISSING),
-    ("DELETE", "/cloud/credentials/{id}"): Rule(MISSING),
-    ("POST", "/cloud/credentials/{id}/auth-challenge"): Rule(MISSING),
-    ("POST", "/cloud/credentials/{id}/disconnect"): Rule(MISSING),
-    ("POST", "/cloud/credentials/{id}/reconnect"): Rule(MISSING),
-    ("GET", "/cloud/import-runs/{id}"): Rule(MISSING),
-    ("GET", "/cloud/providers"): Rule(MISSING),
-    ("POST", "/cloud/sync"): Rule(MISSING),
-    ("GET", "/repositories/{id}/cloud"): Rule(MISSING),
-    ("POST", "/repositories/{id}/cloud/import"): Rule(MISSING),
+    # -- cloud import (a WebDAV server on loopback plays the cloud)
+    ("GET", "/cloud/providers"): Rule(ADMIN),
+    ("GET", "/cloud/credentials"): Rule(ADMIN),
+    ("POST", "/cloud/credentials"): Rule(ADMIN, obj="new_cloud_credential"),
+    ("DELETE", "/cloud/credentials/{id}"): Rule(ADMIN, obj="cloud_credential",
+                                                fresh=True),
+    # A WebDAV account asks for no code: a served call is answered 400.
+    ("POST", "/cloud/credentials/{id}/auth-challenge"): Rule(
+        ADMIN, obj="cloud_credential", body={"inputs": {"code": "123456"}}),
+    ("POST", "/cloud/credentials/{id}/disconnect"): Rule(
+        ADMIN, obj="cloud_credential", fresh=True, body={}),
+    ("POST", "/cloud/credentials/{id}/reconnect"): Rule(
+        ADMIN, obj="cloud_credential", body={}),
+    ("GET", "/cloud/import-runs/{id}"): Rule(ADMIN, obj="cloud_run"),
+    ("POST", "/cloud/sync"): Rule(ADMIN, body={}),
+    ("GET", "/repositories/{id}/cloud"): Rule(ADMIN, obj="cloud_repository"),
+    ("POST", "/repositories/{id}/cloud/import"): Rule(
+        ADMIN, obj="cloud_repository", body={}),
+    # -- the assistant (a scripted model on loopback plays the language model):
+    # threads, refs and pins are their user's alone, administrators included
+    ("POST", "/agent/chat"): Rule(USER, body={"query": "hello"}),
+    ("POST", "/agent/chat/resume"): Rule(SELF, obj="agent_pending", fresh=True),
+    ("GET", "/agent/tools"): Rule(USER),
+    ("GET", "/agent/pins"): Rule(USER),
+    ("POST", "/agent/pins"): Rule(SELF, obj="agent_pin_request"),
+    ("PATCH", "/agent/pins/layout"): Rule(SELF, obj="agent_layout"),
+    ("DELETE", "/agent/pins/{id}"): Rule(SELF, obj="agent_pin", fresh=True),
+    ("GET", "/agent/pins/{id}/assets"): Rule(SELF, obj="agent_pin"),
+    ("GET", "/agent/refs/{id}"): Rule(SELF, obj="agent_ref"),
+    ("GET", "/agent/refs/{id}/assets"): Rule(SELF, obj="agent_ref"),
 }
 
 
@@ -343,6 +351,84 @@ class World:
         assert res.status_code == 200, res.text
         return res.json()["repository"]["id"]
 
+    def cloud_inputs(self) -> dict:
+        if "dav" not in self.cache:
+            from cloud_servers import WebDAVServer
+
+            self.cache["dav"] = WebDAVServer(
+                self.tmp / "dav", {"photos/a.jpg": "jpeg/Canon_40D.jpg"}).start()
+        return {"provider": "webdav",
+                "inputs": self.cache["dav"].inputs("photos/")}
+
+    def cloud_credential(self, fresh: bool) -> str:
+        if fresh or "cloud_credential" not in self.cache:
+            res = self.call("root", "POST", "/cloud/credentials",
+                            json=self.cloud_inputs())
+            assert res.status_code == 200, res.text
+            if fresh:
+                return res.json()["credential"]["id"]
+            self.cache["cloud_credential"] = res.json()["credential"]["id"]
+        return self.cache["cloud_credential"]
+
+    def cloud_repository(self) -> tuple[str, str]:
+        if "cloud_repository" not in self.cache:
+            res = self.call("root", "POST", "/repositories", json={
+                "name": f"Cloud {self.unique()}",
+                "cloud_credential_id": self.cloud_credential(True)})
+            assert res.status_code == 200, res.text
+            self.cache["cloud_repository"] = (res.json()["repository"]["id"],
+                                              res.json()["cloud_import_run_id"])
+        return self.cache["cloud_repository"]
+
+    def agent_model(self):
+        """The scripted model the assistant talks to, switched on for everyone."""
+        if "agent_model" not in self.cache:
+            from agentkit import point_at
+            from scripted_llm import ScriptedModel
+
+            self.cache["agent_model"] = ScriptedModel().start()
+            point_at(self.srv, self.cache["agent_model"])
+        return self.cache["agent_model"]
+
+    def agent_chat(self, *turns):
+        """A conversation of ann's in which the model plays `turns`."""
+        from agentkit import chat
+
+        self.agent_model().add(*turns)
+        reply = chat(self.srv, {"query": "my photos"}, token=self.tokens["ann"])
+        assert reply.ended == "done", reply.frames
+        return reply
+
+    def agent_ref(self) -> tuple[str, str]:
+        from scripted_llm import call_tools, say, tool
+
+        if "agent_ref" not in self.cache:
+            reply = self.agent_chat(call_tools(tool("filter_assets", {})),
+                                    say("Here they are."))
+            self.cache["agent_ref"] = (reply.thread_id, "r1")
+        return self.cache["agent_ref"]
+
+    def agent_pin(self, fresh: bool) -> str:
+        if fresh or "agent_pin" not in self.cache:
+            thread, ref = self.agent_ref()
+            res = self.call("ann", "POST", "/agent/pins",
+                            json={"thread_id": thread, "ref_id": ref})
+            assert res.status_code == 200, res.text
+            if fresh:
+                return res.json()["pin_id"]
+            self.cache["agent_pin"] = res.json()["pin_id"]
+        return self.cache["agent_pin"]
+
+    def agent_pending(self) -> dict:
+        """A resume body that declines a change of ann's waiting for her answer."""
+        from scripted_llm import call_tools, tool
+
+        reply = self.agent_chat(call_tools(tool("bulk_like_assets", {
+            "asset_ids": [self.asset(False)]})))
+        [action] = reply.actions
+        return {"thread_id": reply.thread_id,
+                "targets": {action["action_id"]: False}}
+
     def user(self) -> int:
         name = f"someone{self.unique()}"
         res = self.srv.post("/auth/register/start",
@@ -389,10 +475,30 @@ class World:
             kw["json"] = {"name": folder.name, "path": str(folder)}
         elif obj == "user":
             path = path.replace("{id}", str(self.user()))
+        elif obj == "new_cloud_credential":
+            kw["json"] = self.cloud_inputs()
+        elif obj == "cloud_credential":
+            path = path.replace("{id}", self.cloud_credential(fresh))
+        elif obj in ("cloud_repository", "cloud_run"):
+            repository, run = self.cloud_repository()
+            path = path.replace("{id}", repository if obj == "cloud_repository"
+                                else run)
         elif obj == "no_person":
             path = path.replace("{id}", "999999")
         elif obj == "no_group":
             path = path.replace("{id}", str(uuid.uuid4()))
+        elif obj == "agent_ref":
+            thread, ref = self.agent_ref()
+            path = path.replace("{id}", ref) + f"?thread_id={thread}"
+        elif obj == "agent_pin":
+            path = path.replace("{id}", self.agent_pin(fresh))
+        elif obj == "agent_pin_request":
+            thread, ref = self.agent_ref()
+            kw["json"] = {"thread_id": thread, "ref_id": ref}
+        elif obj == "agent_layout":
+            kw["json"] = {"layouts": [{"pin_id": self.agent_pin(False), "x": 2}]}
+        elif obj == "agent_pending":
+            kw["json"] = self.agent_pending()
         elif obj == "no_pack":
             path = path.replace("{name}", "no-such-pack")
         elif obj == "rating":
@@ -455,8 +561,13 @@ class World:
 def world(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("matrix") / "data").start()
     server.sign_up("root")
-    yield World(server, tmp_path_factory.mktemp("matrix-folders"))
+    world = World(server, tmp_path_factory.mktemp("matrix-folders"))
+    world.agent_model()
+    yield world
     server.stop()
+    world.cache["agent_model"].stop()
+    if "dav" in world.cache:
+        world.cache["dav"].stop()
 
 
 def _served(res: httpx.Response) -> bool:

@@ -1,7 +1,7 @@
 """The PyInstaller build (`build.spec`) started as a person starts it: no terminal,
 no arguments, a fresh home folder.
 
-Costly: the session builds the binary once (about one to three minutes of
+Costly: the session builds the binary once (two to four minutes of
 PyInstaller), unless LUMILIO_BINARY names one already built (`make dist` leaves it
 at dist/lumilio/lumilio). Every test here is marked `binary`; `-m "not binary"`
 leaves them out. The folders checked are Linux's, where CI runs.
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serverkit import PASSWORD, Server, copy_media, free_port
+from serverkit import MEDIA, PASSWORD, Server, copy_media, free_port
+from test_recognition import CROPS, derive_variants
 
 pytestmark = [
     pytest.mark.binary,
@@ -29,6 +30,14 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[1]
 SOME_PHOTOS = ["jpeg/Canon_40D.jpg", "jpeg/pixel_8.jpg", "heic/IMG_2682.heic"]
+# Photos of known content: what a search must find first, who has a face.
+KNOWN_PHOTOS = ["ml/chelsea.png", "ml/coffee.png", "ml/rocket.jpg",
+                "ml/astronaut.png", "ml/grace_hopper.jpg"]
+SEARCHES = {"a cat": "chelsea.png", "a cup of coffee": "coffee.png",
+            "rocket launch": "rocket.jpg"}
+# Libraries the server loads only for recognition, by a file the process maps.
+RECOGNITION_LIBRARIES = ["onnxruntime_pybind11_state", "/tokenizers/", "/scipy/",
+                         "/sklearn/", "/hdbscan/"]
 # Where platformdirs puts things for a user with no XDG settings.
 DATA_DIR = Path(".local/share/Lumilio")
 PICTURES = Path("Pictures/Lumilio")
@@ -66,8 +75,11 @@ class Person:
         keep = {k: v for k, v in os.environ.items()
                 if not k.startswith(("XDG_", "LUMILIO_"))
                 and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        # Species look-ups, the one service on the internet the product asks by
+        # default, go to a closed port on this machine instead.
         self.env = dict(keep, HOME=str(home), BROWSER=str(recorder),
-                        LUMILIO_PORT=str(port))
+                        LUMILIO_PORT=str(port),
+                        LUMILIO_INATURALIST_URL="http://127.0.0.1:9")
 
     @property
     def data_dir(self) -> Path:
@@ -210,6 +222,10 @@ def test_the_bundle_carries_and_loads_every_model(binary, tmp_path):
     assert "CPUExecutionProvider" in report["onnxruntime"]["providers"]
     assert report["places"] == {"ok": True, "en": "Paris, Île-de-France, France",
                                 "de": "Paris, Île-de-France, Frankreich"}
+    # The assistant's and the cloud import's clients, with S3's model and the CA
+    # certificates, are inside.
+    assert report["clients"] == {name: {"ok": True} for name in (
+        "llm", "s3", "webdav", "icloud", "certificates")}
 
     reader = report["metadata_reader"]
     if shutil.which("perl"):
@@ -240,3 +256,59 @@ def test_without_perl_the_bundled_exiftool_gives_way_to_the_fallback(
     assert app.stop() == 0
     assert "metadata reader: built-in fallback (the bundled exiftool needs perl" \
         in app.log()
+
+
+def mapped_files(app: DoubleClicked) -> str:
+    return Path(f"/proc/{app.proc.pid}/maps").read_text()
+
+
+def test_an_idle_library_leaves_recognition_unloaded_until_asked(binary, tmp_path):
+    person = Person(tmp_path / "home", free_port())
+    app = DoubleClicked(binary, person).start()
+    try:
+        app.sign_up()
+        assert app.assets() == []
+        assert [name for name in RECOGNITION_LIBRARIES
+                if name in mapped_files(app)] == []
+
+        # Capabilities name the provider onnxruntime really runs on: a model loads.
+        caps = app.get("/capabilities", token=None).json()
+        assert caps["ml"]["execution_provider"] == "CPUExecutionProvider"
+        assert "onnxruntime_pybind11_state" in mapped_files(app)
+        assert app.get("/settings/runtime-info").json()["hardware_accel"] == "none"
+    finally:
+        assert app.stop() == 0
+
+
+def test_the_frozen_models_search_by_content_and_find_faces(binary, tmp_path):
+    person = Person(tmp_path / "home", free_port())
+    app = DoubleClicked(binary, person).start()
+    app.sign_up()
+    photos = copy_media(tmp_path / "photos", KNOWN_PHOTOS)
+    # Five photos of each of the two people, so that they cluster into two.
+    (photos / "variants").mkdir()
+    for name in CROPS:
+        derive_variants(MEDIA / "ml" / name, photos / "variants")
+    res = app.post("/repositories", {"name": "photos", "path": str(photos)})
+    assert res.status_code == 200, res.text
+    app.wait_idle()
+    ids = {a["original_filename"]: a["asset_id"] for a in app.assets()}
+    assert len(ids) == len(KNOWN_PHOTOS) + 4 * len(CROPS)
+
+    for query, expected in SEARCHES.items():
+        found = app.post("/assets/search", {"query": query,
+                                            "enhancement_mode": "off"})
+        assert found.status_code == 200, found.text
+        first = found.json()["result_items"][0]["asset"]["original_filename"]
+        assert (query, first) == (query, expected)
+
+    def faces(name: str) -> int:
+        res = app.get(f"/assets/{ids[name]}?include_faces=true")
+        return res.json()["face_result"]["total_faces"]
+
+    assert [faces(n) for n in ("astronaut.png", "grace_hopper.jpg")] == [1, 1]
+    assert [faces(n) for n in ("chelsea.png", "coffee.png", "rocket.jpg")] == [0, 0, 0]
+    people = app.post("/people/rebuild")
+    assert people.status_code == 200, people.text
+    assert people.json()["clusters_total"] == 2
+    assert app.stop() == 0

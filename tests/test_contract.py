@@ -14,12 +14,17 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from serverkit import SHARED, Server, copy_media
 
 SPEC = SHARED / "api" / "openapi.json"
-# The agent and cloud import are not served yet: they answer 404, which their
-# operations do not document, so their contract joins this test with their work.
+# The assistant's chat routes answer a stream of Server-Sent Events, which the
+# document declares as one string (and their JSON errors as event streams), so no
+# answer of theirs can match it; tests/test_agent_chat.py checks their frames.
 # The species reference answers 503 when iNaturalist cannot be reached, as it must
 # offline (test servers point it at a closed port); tests/test_recognition.py covers
 # its answers against a local stand-in.
-LEFT_OUT = r"^/api/v1/(agent/|cloud/|repositories/\{id\}/cloud|species/reference)"
+LEFT_OUT = r"^/api/v1/(agent/chat|species/reference)"
+# Cloud credentials take addresses from their inputs: whatever the generated
+# inputs name, outgoing requests go to a closed local port instead.
+NO_OUTSIDE = {name: "http://127.0.0.1:9" for name in (
+    "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")}
 
 
 def load_document() -> dict:
@@ -47,9 +52,11 @@ PHOTOS = ["jpeg/Canon_40D.jpg", "jpeg/gps/DSCN0010.jpg", "heic/IMG_2682.heic",
 def contract_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("contract")
     library = copy_media(root / "library", PHOTOS)
-    server = Server(root / "data", [library]).start()
+    server = Server(root / "data", [library], env=NO_OUTSIDE).start()
     server.sign_up()
     server.wait_idle()
+    # The assistant's routes answer 404 while it is switched off.
+    server.request("PATCH", "/settings/system", json={"llm": {"agent_enabled": True}})
     yield server
     server.stop()
 

@@ -130,6 +130,27 @@ def test_sessions_load_on_use_and_unload_when_idle(tmp_path):
     assert runtime.loaded() == []
 
 
+def test_a_provider_the_build_lacks_gives_way_to_the_cpu(tmp_path, caplog):
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA: the fallback is not reached")
+    model = tmp_path / "tiny.onnx"
+    tiny_model(model)
+    write_manifest(tmp_path, model)
+    runtime = Runtime(threads=1, provider="cuda")
+    assert runtime.describe()["provider_confirmed"] is False
+
+    with runtime.use(read(tmp_path)["tiny"]) as session:
+        assert session.get_providers() == ["CPUExecutionProvider"]
+    assert runtime.in_use == "CPUExecutionProvider"
+    described = runtime.describe()
+    assert described["provider"] == "CPUExecutionProvider"
+    assert described["provider_confirmed"] is True
+    assert "execution provider cuda is not in this onnxruntime build" in caplog.text
+    runtime.close()
+
+
 def test_quantised_index_grows_one_vector_at_a_time():
     vectors = clustered(5000, 64, seed=3)
     index = QuantisedIndex(64)

@@ -56,6 +56,39 @@ def test_runtime_info(srv, user_token):
     assert srv.get("/settings/runtime-info", token=None).status_code == 401
 
 
+def cpu_only_onnxruntime() -> bool:
+    import onnxruntime
+
+    gpus = {"CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider"}
+    return not gpus & set(onnxruntime.get_available_providers())
+
+
+def test_capabilities_name_the_provider_onnxruntime_runs_on(srv):
+    provider = srv.get("/capabilities", token=None).json()["ml"]["execution_provider"]
+
+    # Learnt from a model onnxruntime really loaded, and logged as it did.
+    runtime = srv.get("/ml/models").json()["runtime"]
+    assert runtime["provider_confirmed"] is True and runtime["provider"] == provider
+    log = srv.log_path.read_text()
+    assert "model face_detect loaded in" in log and f"s on {provider}" in log
+    accel = srv.get("/settings/runtime-info").json()["hardware_accel"]
+    if cpu_only_onnxruntime():
+        assert provider == "CPUExecutionProvider" and accel == "none"
+
+
+def test_a_gpu_provider_that_is_missing_leaves_recognition_on_the_cpu(tmp_path):
+    if not cpu_only_onnxruntime():
+        pytest.skip("this onnxruntime has a GPU provider: the fallback is not reached")
+    server = Server(tmp_path / "data", env={"LUMILIO_ML_PROVIDER": "cuda"}).start()
+    try:
+        caps = server.get("/capabilities", token=None).json()
+        assert caps["ml"]["execution_provider"] == "CPUExecutionProvider"
+        assert "execution provider cuda is not in this onnxruntime build" \
+            in server.log_path.read_text()
+    finally:
+        server.stop()
+
+
 def test_system_settings_keep_the_api_key_write_only(srv, user_token):
     before = srv.get("/settings/system").json()
     assert before["llm"]["api_key_configured"] is False
@@ -82,8 +115,10 @@ def test_system_settings_keep_the_api_key_write_only(srv, user_token):
     stored += wal.read_bytes() if wal.exists() else b""
     assert API_KEY.encode() not in stored
 
+    # No base URL: the assistant has no address to send anything to (there is no
+    # default one), so the model is not configured yet.
     caps = srv.get("/capabilities", token=None).json()
-    assert caps["llm"] == {"agent_enabled": True, "configured": True,
+    assert caps["llm"] == {"agent_enabled": True, "configured": False,
                            "provider": "openai", "model_name": "gpt-4.1-mini"}
     assert caps["ml"]["tasks"]["ocr"]["enabled"] is True
     assert caps["ml"]["tasks"]["face_recognition"]["enabled"] is False
@@ -124,9 +159,10 @@ def test_validate_llm_says_what_is_missing(srv):
                    {"provider": "ollama", "model_name": "llama3"})
     assert res.status_code == 400 and "base_url" in res.json()["error"]
 
-    # Complete settings cannot be checked without an LLM client: said plainly.
+    # Complete settings are tried for real: here nothing listens at the address.
+    # (tests/test_agent_llm.py checks answers of a model server on loopback.)
     res = srv.post("/settings/system/validate-llm", {
         "provider": "ollama", "model_name": "llama3",
-        "base_url": "http://localhost:11434"})
-    assert res.status_code == 503
-    assert "not available" in res.json()["message"]
+        "base_url": "http://127.0.0.1:9/v1"})
+    assert res.status_code == 400
+    assert "Could not connect" in res.json()["message"]

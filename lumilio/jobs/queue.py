@@ -159,6 +159,12 @@ class JobQueue:
         )
         self._consumer.start()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether the server is shutting down: a long job should put itself back
+        (raise RetryTask) rather than hold the shutdown up."""
+        return self._consumer is not None and self._consumer.stop_flag.is_set()
+
     def stop(self) -> None:
         if self._consumer is not None:
             self._consumer.stop(graceful=True)

@@ -32,13 +32,16 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from tokenizers import Tokenizer
 
 from lumilio.ml import manifest
 from lumilio.ml.manifest import ModelError, ModelSpec
 from lumilio.ml.runtime import Runtime
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,9 @@ class Pack:
     def tokenizer(self) -> Tokenizer:
         with self._lock:
             if self._tokenizer is None:
+                # Imported here, like onnxruntime: an idle server does not need it.
+                from tokenizers import Tokenizer
+
                 path = self.text_encoder.path("tokenizer")
                 self._tokenizer = Tokenizer.from_file(str(path))
             return self._tokenizer

@@ -4,7 +4,12 @@ A session costs tens to hundreds of megabytes, and a library is mostly idle once
 photos are indexed, so every session is released after `idle_seconds` without use
 and loaded again when next needed. A session in use is never released. The execution
 provider is picked once from what this onnxruntime build offers, in the order of
-`PREFERENCE`, and reported by `describe()`.
+`PREFERENCE`; the one onnxruntime really runs on is known once a session loads, and
+a GPU provider that fails there gives way to the CPU for good. `describe()` reports
+both.
+
+onnxruntime itself is imported on first use, not at start: it holds about 20 MiB
+of resident memory that a library with nothing to recognise does not need.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import onnxruntime as ort
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lumilio.ml.manifest import ModelError, ModelSpec
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +35,18 @@ PREFERENCE = ("CUDAExecutionProvider", "DmlExecutionProvider",
               "CoreMLExecutionProvider", "CPUExecutionProvider")
 SHORT_NAMES = {"cuda": "CUDAExecutionProvider", "directml": "DmlExecutionProvider",
                "coreml": "CoreMLExecutionProvider", "cpu": "CPUExecutionProvider"}
+CPU = "CPUExecutionProvider"
+
+
+def available_providers() -> list[str]:
+    import onnxruntime as ort
+
+    return ort.get_available_providers()
 
 
 def choose_providers(wanted: str = "auto") -> list[str]:
     """The providers to ask for, best first, always ending with the CPU."""
-    available = ort.get_available_providers()
+    available = available_providers()
     if wanted and wanted != "auto":
         name = SHORT_NAMES.get(wanted.lower(), wanted)
         if name not in available:
@@ -39,10 +54,9 @@ def choose_providers(wanted: str = "auto") -> list[str]:
                         "(it has %s); using the best available", wanted,
                         ", ".join(available))
         else:
-            return [name] + (["CPUExecutionProvider"] if name !=
-                             "CPUExecutionProvider" else [])
+            return [name] + ([CPU] if name != CPU else [])
     chosen = [p for p in PREFERENCE if p in available]
-    return chosen or ["CPUExecutionProvider"]
+    return chosen or [CPU]
 
 
 @dataclass
@@ -57,17 +71,30 @@ class Runtime:
                  provider: str = "auto", memory_arena: bool = False):
         self.threads = threads if threads > 0 else min(4, os.cpu_count() or 1)
         self.idle_seconds = idle_seconds
-        self.providers = choose_providers(provider)
+        self.wanted = provider
         self.memory_arena = memory_arena
+        # What onnxruntime really ran the latest session on; None until one loads.
+        self.in_use: str | None = None
+        self._providers: list[str] | None = None
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
 
+    @property
+    def providers(self) -> list[str]:
+        """The providers sessions ask for, best first; the first call imports
+        onnxruntime."""
+        if self._providers is None:
+            self._providers = choose_providers(self.wanted)
+        return self._providers
+
     # -- sessions -------------------------------------------------------------------
 
     def _options(self) -> ort.SessionOptions:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
@@ -81,17 +108,42 @@ class Runtime:
         return options
 
     def _load(self, spec: ModelSpec) -> ort.InferenceSession:
-        path = spec.path("model")
+        path = spec.path("model")  # checks the file before onnxruntime reads it
+        asked = self.providers
         started = time.monotonic()
         try:
-            session = ort.InferenceSession(str(path), self._options(),
-                                           providers=self.providers)
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"{spec.name}: onnxruntime cannot load "
-                             f"{path.name}: {exc}") from None
+            session = self._session(spec.name, path, asked)
+        except ModelError as exc:
+            if asked == [CPU]:
+                raise
+            # A GPU provider in the build whose driver or libraries are missing
+            # fails here; the CPU still runs every model, only slower.
+            session = self._session(spec.name, path, [CPU])
+            log.warning("%s; recognition runs on the CPU from now on", exc)
+            asked = [CPU]
+
+        used = session.get_providers()[0]
+        if used != asked[0]:
+            # onnxruntime may also drop a provider that will not start by itself
+            # (it warns and carries on): later sessions need not try it again.
+            log.warning("onnxruntime could not use %s for model %s and runs it on "
+                        "%s; later models will too", asked[0], spec.name, used)
+        self._providers = list(session.get_providers())
+        self.in_use = used
         log.info("model %s loaded in %.2fs on %s", spec.name,
-                 time.monotonic() - started, session.get_providers()[0])
+                 time.monotonic() - started, used)
         return session
+
+    def _session(self, name: str, path: Path,
+                 providers: list[str]) -> ort.InferenceSession:
+        import onnxruntime as ort
+
+        try:
+            return ort.InferenceSession(str(path), self._options(),
+                                        providers=providers)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"{name}: onnxruntime cannot load {path.name} on "
+                             f"{providers[0]}: {exc}") from None
 
     @contextmanager
     def use(self, spec: ModelSpec) -> Iterator[ort.InferenceSession]:
@@ -143,8 +195,12 @@ class Runtime:
             return sorted(os.path.basename(k) for k in self._loaded)
 
     def describe(self) -> dict:
-        return {"provider": self.providers[0], "providers": list(self.providers),
-                "available_providers": ort.get_available_providers(),
+        """`provider` is the one onnxruntime runs on, or, before any model has
+        loaded (`provider_confirmed` false), the one it will be asked for first."""
+        return {"provider": self.in_use or self.providers[0],
+                "provider_confirmed": self.in_use is not None,
+                "providers": list(self.providers),
+                "available_providers": available_providers(),
                 "threads": self.threads, "idle_unload_seconds": self.idle_seconds,
                 "loaded": self.loaded()}
 

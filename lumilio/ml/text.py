@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
-from tokenizers import Tokenizer
 
 from lumilio.ml.manifest import ModelSpec
 from lumilio.ml.runtime import Runtime
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,9 @@ class TextEmbedder:
     def tokenizer(self) -> Tokenizer:
         with self._lock:
             if self._tokenizer is None:
+                # Imported here, like onnxruntime: an idle server does not need it.
+                from tokenizers import Tokenizer
+
                 tok = Tokenizer.from_file(str(self.spec.path("tokenizer")))
                 tok.enable_truncation(MAX_TOKENS)
                 tok.enable_padding()

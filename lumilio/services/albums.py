@@ -184,22 +184,31 @@ def _cover(ctx: Context, who: Principal, body: dict) -> str | None:
     return row_for(ctx, who, valid_uuid(value))["asset_id"]
 
 
-def create_album(ctx: Context, who: Principal, body: dict) -> dict:
-    name = _text(body, "album_name", MAX_NAME, required=True)
-    description = _text(body, "description", MAX_DESCRIPTION)
-    kind = _album_type(body) or "default"
-    cover = _cover(ctx, who, body) or None
+def checked_new_album(body: dict) -> dict:
+    """The name, description and type of a new album from a body (400 when wrong)."""
+    return {"album_name": _text(body, "album_name", MAX_NAME, required=True),
+            "description": _text(body, "description", MAX_DESCRIPTION),
+            "album_type": _album_type(body) or "default"}
+
+
+def insert_in(conn: apsw.Connection, who: Principal, fields: dict,
+              cover: str | None = None) -> int:
+    """Make an album of checked fields inside the caller's transaction."""
     stamp = now_iso()
+    conn.execute(
+        "INSERT INTO albums (user_id, album_name, description, album_type,"
+        " cover_asset_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+        (who.user_id, fields["album_name"], fields["description"],
+         fields["album_type"], cover, stamp, stamp))
+    return conn.last_insert_rowid()
 
-    def insert(conn: apsw.Connection) -> int:
-        conn.execute(
-            "INSERT INTO albums (user_id, album_name, description, album_type,"
-            " cover_asset_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-            (who.user_id, name, description, kind, cover, stamp, stamp))
-        return conn.last_insert_rowid()
 
-    album_id = ctx.catalog.write(insert)
-    log.info("album %d %r created by %s", album_id, name, who.username)
+def create_album(ctx: Context, who: Principal, body: dict) -> dict:
+    fields = checked_new_album(body)
+    cover = _cover(ctx, who, body) or None
+    album_id = ctx.catalog.write(lambda conn: insert_in(conn, who, fields, cover))
+    log.info("album %d %r created by %s", album_id, fields["album_name"],
+             who.username)
     return get_album(ctx, who, album_id)
 
 
@@ -330,6 +339,25 @@ def add_asset(ctx: Context, who: Principal, album_id: int, asset_id: str,
         from lumilio.services import labels
 
         labels.photo_added_to_album(ctx, _own_row(ctx, who, album_id), asset_id)
+    return added
+
+
+def append_in(conn: apsw.Connection, album_id: int, asset_ids: list[str]) -> list[str]:
+    """Add assets at the end of an album, in order, inside the caller's transaction;
+    the caller has checked the album and the assets. Returns the ids added (those
+    already in the album are left where they are)."""
+    size = _size(conn, album_id)
+    added: list[str] = []
+    stamp = now_iso()
+    for asset_id in dict.fromkeys(asset_ids):
+        if _member(conn, album_id, asset_id) is not None:
+            continue
+        conn.execute("INSERT INTO album_assets (album_id, asset_id, position,"
+                     " added_time) VALUES (?, ?, ?, ?)",
+                     (album_id, asset_id, size + len(added), stamp))
+        added.append(asset_id)
+    if added:
+        _touch(conn, album_id)
     return added
 
 

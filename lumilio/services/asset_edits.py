@@ -80,6 +80,20 @@ def set_rating_and_like(ctx: Context, who: Principal, asset_id: str,
               who.username)
 
 
+def set_liked_in(conn, who: Principal, asset_ids: list[str], liked: bool) -> int:
+    """Like (or unlike) many assets at once inside the caller's transaction, those
+    the caller may change among them; returns how many changed."""
+    scope, params = "", [int(liked), now_iso(), dumps(asset_ids), int(liked)]
+    if not who.is_admin:
+        scope = " AND owner_id = ?"
+        params.append(who.user_id)
+    conn.execute(
+        "UPDATE assets SET liked = ?, updated_at = ? WHERE asset_id IN"
+        " (SELECT value FROM json_each(?)) AND is_deleted = 0 AND liked != ?" + scope,
+        params)
+    return conn.changes()
+
+
 def set_description(ctx: Context, who: Principal, asset_id: str, text: Any) -> None:
     if not isinstance(text, str):
         raise BadRequest("Invalid request data", "description must be a string")

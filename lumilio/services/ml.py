@@ -50,8 +50,10 @@ def models(ctx: Context) -> Models:
             folder = Path(cfg.ml_models_dir) if cfg.ml_models_dir else \
                 manifest.bundled_dir()
             ctx.runtime["ml_models"] = Models(folder, packs_dir(ctx), runtime)
-            log.info("recognition models from %s; onnxruntime on %s, %d thread(s)",
-                     folder, runtime.providers[0], runtime.threads)
+            # The provider is not named here: choosing it imports onnxruntime,
+            # which waits for the first model (Runtime logs it then).
+            log.info("recognition models from %s; execution provider %s, %d "
+                     "thread(s)", folder, runtime.wanted, runtime.threads)
         return ctx.runtime["ml_models"]
 
 
@@ -121,6 +123,27 @@ def capability_tasks(ctx: Context) -> dict[str, dict]:
     out["semantic"] = state["semantic"]
     out["face"] = state["face"]
     return out
+
+
+def execution_provider(ctx: Context) -> str:
+    """The onnxruntime execution provider recognition really runs on.
+
+    Known once a model has loaded; before that the smallest bundled model is loaded
+    to find out, since a GPU provider can be offered by onnxruntime and still fail
+    when a session starts (the runtime then falls back to the CPU). Without any
+    model, the provider that would be asked for first.
+    """
+    m = models(ctx)
+    graphs = [spec for spec in m.specs.values() if "model" in spec.files]
+    if m.runtime.in_use is None and graphs:
+        smallest = min(graphs, key=lambda spec: spec.files["model"].get("size", 0))
+        try:
+            with m.runtime.use(smallest):
+                pass
+        except ModelError as exc:
+            log.warning("cannot load a model to learn the execution provider: %s",
+                        exc)
+    return m.runtime.in_use or m.runtime.providers[0]
 
 
 def describe(ctx: Context) -> dict:

@@ -163,7 +163,7 @@ def ensure_primary(ctx: Context) -> dict:
 
 
 def create(ctx: Context, who: Principal, body: dict) -> dict:
-    """`POST /repositories`: a new folder under a root, or an existing folder by path."""
+    """`POST /repositories`: a new folder under a root, or an existing one by path."""
     name = check_name(body.get("name"))
     role = body.get("role") or "regular"
     if role not in ("primary", "regular"):
@@ -174,9 +174,7 @@ def create(ctx: Context, who: Principal, body: dict) -> dict:
     handling = body.get("duplicate_handling") or None
     if handling is not None and handling not in repofile.DUPLICATE_HANDLING:
         raise BadRequest("duplicate_handling must be one of rename, uuid, overwrite")
-    if body.get("cloud_credential_id"):
-        # TODO: cloud import arrives with the cloud work; until then say so plainly.
-        raise BadRequest("Cloud import is not available in this version")
+    credential_id = _cloud_credential(ctx, body, role)
 
     if role == "regular" and primary_row(ctx) is None:
         raise Conflict("Primary repository must be created first")
@@ -187,7 +185,32 @@ def create(ctx: Context, who: Principal, body: dict) -> dict:
 
     scanner.request_scan(ctx, row["repository_id"], mode="manual",
                          requested_by=who.username)
-    return {"repository": dto(row)}
+    out = {"repository": dto(row)}
+    if credential_id is not None:
+        from lumilio.cloud import imports  # import here: imports uses this module
+
+        out.update(imports.start_for_new_repository(
+            ctx, row["repository_id"], credential_id, who.username))
+    return out
+
+
+def _cloud_credential(ctx: Context, body: dict, role: str) -> str | None:
+    """The cloud account a new repository is to import from, checked before the
+    folder is made."""
+    value = body.get("cloud_credential_id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("Invalid request data", "cloud_credential_id must be a string")
+    if role == "primary":
+        raise BadRequest("The primary repository cannot import from the cloud",
+                         "create a regular repository with cloud_credential_id")
+    credential_id = valid_uuid(value)
+    if ctx.catalog.one("SELECT 1 AS x FROM cloud_credentials WHERE credential_id = ?",
+                       (credential_id,)) is None:
+        raise BadRequest("Unknown cloud account",
+                         f"cloud_credential_id {credential_id} names no account")
+    return credential_id
 
 
 def check_name(name: object) -> str:

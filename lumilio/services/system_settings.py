@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlparse
 
+from lumilio import outbound
 from lumilio.auth import sealed
 from lumilio.auth.principal import Principal
 from lumilio.context import Context
-from lumilio.errors import BadRequest, Unavailable
+from lumilio.errors import BadRequest
 from lumilio.timeutil import api, now_iso
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,17 @@ def ml_settings(ctx: Context) -> dict:
     return dict(_read(ctx)["ml"])
 
 
+def agent_enabled(ctx: Context) -> bool:
+    """The assistant's switch: `/agent/*` answers 404 while it is off."""
+    return bool(_read(ctx)["llm"]["agent_enabled"])
+
+
 def _configured(llm: dict) -> bool:
-    if not (llm["provider"] and llm["model_name"]):
-        return False
-    # A local ollama needs its address rather than a key.
-    if llm["provider"] == "ollama":
-        return bool(llm["base_url"])
-    return bool(llm["api_key"])
+    # The base URL is needed for every provider: nothing has a default address. A
+    # key is not: a model server on the user's own machine needs none.
+    from lumilio.agent import llm as model
+
+    return not model.missing(llm)
 
 
 def dto(ctx: Context) -> dict:
@@ -126,16 +130,27 @@ def _llm_changes(ctx: Context, section: object) -> dict:
         changes["model_name"] = model
     base_url = _text(section, "base_url")
     if base_url is not None:
-        parsed = urlparse(base_url)
-        if base_url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-            raise BadRequest("Invalid request data",
-                             "llm.base_url must be an http(s) URL")
+        if base_url:
+            _check_base_url(base_url)
         changes["base_url"] = base_url
     key = _text(section, "api_key")
     if key is not None:
         changes["api_key"] = (
             sealed.seal(ctx.config.secrets_dir, _KEY_LABEL, key) if key else "")
     return changes
+
+
+def _check_base_url(value: str) -> None:
+    """The model server's address: http(s), with no user name or password in it
+    (they would show in the settings, the log and the chat's messages), and not
+    where the product never connects (`lumilio.outbound`)."""
+    try:
+        outbound.check_url(value, "llm.base_url")
+    except outbound.CredentialsInURL as exc:
+        raise BadRequest("Invalid request data",
+                         f"{exc}: put the key in the API key field") from None
+    except outbound.Refused as exc:
+        raise BadRequest("Invalid request data", str(exc)) from None
 
 
 def _ml_changes(section: object) -> dict:
@@ -185,24 +200,25 @@ def _read_in(conn) -> dict:
 
 
 def validate_llm(ctx: Context, body: dict) -> dict:
-    """Checks the stored LLM settings, with the body's fields over them."""
+    """One small real request to the model server, with the body's settings over
+    the stored ones: `{"valid": true}`, or a 400 that says what failed (settings
+    too incomplete to try, a server that cannot be reached, a refused key...)."""
+    from lumilio.agent import llm as model
+
     candidate = {**llm_settings(ctx), **{
         k: v for k, v in _llm_changes(ctx, body).items() if k != "api_key"}}
     key = _text(body, "api_key")
     if key:
         candidate["api_key"] = key
-    missing = [name for name in ("provider", "model_name") if not candidate[name]]
-    if candidate["provider"] == "ollama" and not candidate["base_url"]:
-        missing.append("base_url")
-    elif candidate["provider"] != "ollama" and not candidate["api_key"]:
-        missing.append("api_key")
+    missing = model.missing(candidate)
     if missing:
-        raise BadRequest("LLM is not configured", "missing: " + ", ".join(missing))
-    # TODO: ask the provider for the model once the agent's LLM client exists; until
-    # then a complete configuration cannot be checked, and saying it is valid would
-    # be a guess.
-    raise Unavailable("LLM validation is not available yet",
-                      "this version has no LLM client to test the settings with")
+        detail = "missing: " + ", ".join(missing)
+        if "base_url" in missing:
+            detail += ("; the base URL is required for every provider (there is "
+                       "no default address)")
+        raise BadRequest("LLM is not configured", detail)
+    return model.check(model.ModelSettings.from_stored(candidate),
+                       ctx.config.agent_model_timeout)
 
 
 # -- runtime info and capabilities ----------------------------------------------------
@@ -211,7 +227,7 @@ def validate_llm(ctx: Context, body: dict) -> dict:
 def _accelerator(ctx: Context) -> str:
     from lumilio.services import ml as recognition
 
-    provider = recognition.models(ctx).runtime.providers[0]
+    provider = recognition.execution_provider(ctx)
     if provider == "CPUExecutionProvider":
         return "none"
     return provider.removesuffix("ExecutionProvider").lower()
@@ -242,8 +258,11 @@ def capabilities(ctx: Context) -> dict:
     # Models run inside this process: one local node, active when any task can run.
     nodes = 1 if any(t["available"] for t in tasks.values()) else 0
     out = {
+        # execution_provider is not in the API document: the onnxruntime provider
+        # the models really run on, so that a client can tell a GPU build at work.
         "ml": {"discovered_node_count": nodes, "active_node_count": nodes,
-               "tasks": tasks},
+               "tasks": tasks,
+               "execution_provider": recognition.execution_provider(ctx)},
         "llm": {"agent_enabled": bool(llm["agent_enabled"]),
                 "configured": _configured(llm)},
     }
