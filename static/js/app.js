@@ -1,9 +1,11 @@
 import { AccountPage } from "./account.js";
 import { Activity } from "./activity.js";
+import { AssistantPage } from "./assistant_page.js";
 import { Duplicates } from "./duplicates.js";
 import { AlbumsPage } from "./albums.js";
 import { signOut } from "./api.js";
 import { establishSession } from "./auth.js";
+import { CloudPage } from "./cloud_page.js";
 import { FavouritesPage } from "./favourites.js";
 import { Folders } from "./folders.js";
 import { plural } from "./format.js";
@@ -69,6 +71,8 @@ function startLibrary(user) {
     search: new SearchPage($("#view-search"), { shell }),
     people: new PeoplePage($("#view-people"), { shell }),
     recognition: new RecognitionPage($("#view-recognition")),
+    assistant: new AssistantPage($("#view-assistant"), { shell, user }),
+    cloud: new CloudPage($("#view-cloud"), activity),
   };
   wireSearchBox($("#search-box"));
   const uploader = new Uploader($("#uploads"), {
@@ -92,12 +96,13 @@ function startLibrary(user) {
 function currentRoute() {
   const route = window.location.hash.replace(/^#\/?/, "").split("/")[0];
   return ["folders", "account", "users", "albums", "favourites", "trash", "stats",
-    "map", "duplicates", "search", "people", "recognition"].includes(route)
+    "map", "duplicates", "search", "people", "recognition", "cloud",
+    "assistant"].includes(route)
     ? route : "timeline";
 }
 
 function routeTo(route, { timeline, folders, pages, user }) {
-  const adminOnly = ["folders", "users", "recognition"].includes(route);
+  const adminOnly = ["folders", "users", "recognition", "cloud"].includes(route);
   const shown = adminOnly && !isAdmin(user) ? "timeline" : route;
   $("#view-timeline").hidden = shown !== "timeline";
   $("#view-folders").hidden = shown !== "folders";
@@ -105,6 +110,8 @@ function routeTo(route, { timeline, folders, pages, user }) {
     const current = link.dataset.route === shown;
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
+    // The links scroll sideways when they outgrow the bar; keep this one in view.
+    if (current) link.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   for (const [name, page] of Object.entries(pages)) {

@@ -1,7 +1,6 @@
 import { ApiError, call, describeError } from "./api.js";
-import { parseInstant } from "./captime.js";
 import { clear, h } from "./dom.js";
-import { plural } from "./format.js";
+import { formatSince } from "./format.js";
 
 const ACTIVE_POLL_MS = 2_000;
 const IDLE_POLL_MS = 10_000;
@@ -257,7 +256,7 @@ function describeScan(scan) {
     case "running":
       return `Scanning… ${counts} so far.`;
     case "completed":
-      return `${["Scanned", since(scan.finished_at ?? scan.started_at)]
+      return `${["Scanned", formatSince(scan.finished_at ?? scan.started_at)]
         .filter(Boolean).join(" ")}: ${counts}.`;
     case "failed":
       return `The last scan failed: ${scan.error || "no reason given"}.`;
@@ -266,15 +265,4 @@ function describeScan(scan) {
     default:
       return `Last scan: ${scan.status} (${counts}).`;
   }
-}
-
-function since(timestamp) {
-  const instant = parseInstant(timestamp);
-  if (instant === null) return "";
-
-  const seconds = Math.max(0, (Date.now() - instant) / 1000);
-  if (seconds < 60) return "just now";
-  if (seconds < 3600) return `${plural(Math.round(seconds / 60), "minute")} ago`;
-  if (seconds < 86_400) return `${plural(Math.round(seconds / 3600), "hour")} ago`;
-  return `on ${new Date(instant).toLocaleDateString("en", { dateStyle: "medium" })}`;
 }

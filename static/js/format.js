@@ -1,5 +1,7 @@
 // Human wording for the numbers and codes an asset carries.
 
+import { parseInstant } from "./captime.js";
+
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes) || bytes < 0) return "";
   if (bytes < 1000) return `${bytes} B`;
@@ -93,4 +95,16 @@ export function formatType(asset) {
 export function plural(count, word) {
   const number = count.toLocaleString("en");
   return `${number} ${word}${count === 1 ? "" : "s"}`;
+}
+
+// How long ago something happened, in the words a status line uses.
+export function formatSince(timestamp) {
+  const instant = parseInstant(timestamp);
+  if (instant === null) return "";
+
+  const seconds = Math.max(0, (Date.now() - instant) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${plural(Math.round(seconds / 60), "minute")} ago`;
+  if (seconds < 86_400) return `${plural(Math.round(seconds / 3600), "hour")} ago`;
+  return `on ${new Date(instant).toLocaleDateString("en", { dateStyle: "medium" })}`;
 }
