@@ -461,7 +461,7 @@ def test_a_model_server_that_cannot_be_used_is_named_to_admins_only(lib, model):
 
     assert admins.ended == users.ended == "error"
     assert admins.frames[-1][1]["error"].startswith(
-        f"Could not connect to the model server at {closed}: ")
+        f"Could not connect to the model server at {closed}. ")
     assert users.frames[-1][1] == {"error": llm.FOR_USERS}
     assert "127.0.0.1" not in json.dumps(users.frames)
     logged = log_since(server, start)
@@ -488,7 +488,8 @@ def test_no_message_or_log_shows_the_credentials_of_a_model_url(caplog):
     assert said[0].message == "The model server refused the API key (401)"
     assert said[0].detail == "Incorrect API key: ***"
     assert said[1].message.startswith(f"Could not connect to the model server at "
-                                      f"http://{closed}: ")
+                                      f"http://{closed}. ")
+    assert said[1].detail == "Connection refused"
     assert f"http://{listening}" in caplog.text and f"http://{closed}" in caplog.text
     everything = " ".join(f"{e.message} {e.detail}" for e in said) + caplog.text
     for secret in secrets:

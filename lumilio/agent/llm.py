@@ -16,6 +16,7 @@ could not be used (`FOR_USERS`), since its address is none of their business.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -176,9 +177,10 @@ def _problem(exc: Exception, settings: ModelSettings, timeout_s: float) -> LLMEr
         return LLMError(f"The model server at {where} did not answer within "
                         f"{timeout_s:g} seconds", "timeout")
     if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc
-        return LLMError(f"Could not connect to the model server at {where}: is it "
-                        "running, and is the base URL right?", str(cause))
+        # "[Errno 111] Connection refused" says the same without the number.
+        cause = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc.__cause__ or exc))
+        return LLMError(f"Could not connect to the model server at {where}. Is it "
+                        "running, and is the base URL right?", cause)
     if isinstance(exc, httpx.HTTPError):
         # The client library wraps what fails before the answer starts; what fails
         # while it streams comes from the HTTP layer as it is.
