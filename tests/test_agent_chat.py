@@ -115,7 +115,8 @@ def test_an_album_is_made_only_after_confirmation(lib, model):
     before = server.get("/albums").json()["total"]
     model.add(call_tools(tool("filter_assets", {"date_from": "2008-01-01",
                                                 "date_to": "2008-12-31"})),
-              call_tools(tool("create_album", {"name": "Year 2008", "ref": "r1"})))
+              call_tools(tool("create_album", {"name": "Year 2008", "ref": "r1",
+                                               "description": "All of 2008"})))
     asked = chat(server, {"query": "put my 2008 photos in an album"})
 
     assert asked.ended == "done", asked.frames
@@ -123,6 +124,7 @@ def test_an_album_is_made_only_after_confirmation(lib, model):
     assert action["type"] == "confirmation_required"
     assert action["tool"] == "create_album"
     assert action["album_name"] == "Year 2008" and action["count"] == 5
+    assert action["album_description"] == "All of 2008"
     assert action["thread_id"] == asked.thread_id
     assert asked.side("create_album", "awaiting_confirmation")
     assert server.get("/albums").json()["total"] == before  # nothing yet

@@ -74,6 +74,8 @@ def dto(row: dict) -> dict:
            "summary": row["summary"], "count": len(args.get("asset_ids", []))}
     if "album" in args:
         out["album_name"] = args["album"]["album_name"]
+        if args["album"].get("description"):
+            out["album_description"] = args["album"]["description"]
     for key in ("album_id", "liked"):
         if key in args:
             out[key] = args[key]
