@@ -4,13 +4,19 @@ import { isAbort, isDisabled, streamAgent } from "./assistant_stream.js";
 import { AssistantTurn } from "./assistant_turn.js";
 import { h } from "./dom.js";
 
+// The conversation is kept in the tab's session storage, so a reload shows it
+// again, with a change still waiting for an answer that can still be given: the
+// server keeps pending changes per thread, but has no way to read a thread back.
+const STORE_KEY = "lumilio.assistant.conversation";
+
 // The conversation with the assistant: the questions, the answers streaming in,
 // and the form to ask. Every question of a conversation carries the same thread
 // id, so follow-ups keep their context; "New conversation" starts another. Stop
 // aborts the request, and with it the run on the server.
 export class AssistantChat {
-  constructor({ shell, onDisabled, onPin }) {
+  constructor({ shell, onDisabled, onPin, owner = "" }) {
     this.shell = shell;
+    this.owner = owner;
     this.onDisabled = onDisabled;
     this.onPin = onPin;
     this.threadId = null;
@@ -29,6 +35,19 @@ export class AssistantChat {
       "data-testid": "assistant-status" });
     this.element = h("div", { class: "chat" }, this.transcript, this.status,
       this.buildForm());
+    // Questions asked in this page, with the answer turn that followed each, in
+    // the order shown: what is saved to be shown again after a reload.
+    this.record = [];
+    this.restore();
+    window.addEventListener("beforeunload", (event) => this.warnBeforeLeaving(event));
+  }
+
+  // Leaving while an answer streams stops it; leaving a change unanswered is
+  // easy to regret. The browser asks in its own words.
+  warnBeforeLeaving(event) {
+    if (!this.running && !this.questions.size) return;
+    event.preventDefault();
+    event.returnValue = "";
   }
 
   buildForm() {
@@ -78,12 +97,18 @@ export class AssistantChat {
 
     this.dismissQuestions();
     this.input.value = "";
+    this.showQuestion(query);
+    this.record.push({ user: query });
+    this.threadId ??= newThreadId();
+    this.save();
+    return this.run("/agent/chat", { query, thread_id: this.threadId });
+  }
+
+  showQuestion(query) {
     this.transcript.querySelector(".transcript-empty")?.remove();
     this.transcript.append(h("article", { class: "turn turn-user",
       "aria-label": "Your question", "data-testid": "user-turn" },
     h("p", { text: query })));
-    this.threadId ??= newThreadId();
-    return this.run("/agent/chat", { query, thread_id: this.threadId });
   }
 
   // Answering a confirmation continues the run in a new answer. A request the
@@ -95,6 +120,7 @@ export class AssistantChat {
       thread_id: this.threadId, targets: { [actionId]: { approved } } });
     if (outcome !== "done" && outcome !== "stopped") return false;
     this.questions.delete(actionId);
+    this.settle(actionId);
     this.sayWhereWeAre(outcome);
     return true;
   }
@@ -102,14 +128,19 @@ export class AssistantChat {
   // A new question leaves earlier changes unanswered; the server drops them.
   dismissQuestions() {
     for (const question of this.questions.values()) question.dismiss();
+    for (const actionId of this.questions.keys()) this.settle(actionId);
     this.questions.clear();
   }
 
+  // A change answered (or left) is no longer asked again after a reload.
+  settle(actionId) {
+    for (const turn of this.turns) turn.settle(actionId);
+    this.save();
+  }
+
   async run(path, body) {
-    const turn = new AssistantTurn({ threadId: () => this.threadId,
-      shell: this.shell, onPin: this.onPin });
-    this.turns.push(turn);
-    this.transcript.append(turn.element);
+    const turn = this.addTurn();
+    this.record.push({ turn: turn.saved });
     this.scrollToEnd();
     this.controller = new AbortController();
     this.setRunning(true);
@@ -135,19 +166,78 @@ export class AssistantChat {
       this.setRunning(false);
     }
     turn.finish(outcome);
+    this.save();
     this.sayWhereWeAre(outcome);
     return outcome;
   }
 
+  addTurn() {
+    const turn = new AssistantTurn({ threadId: () => this.threadId,
+      shell: this.shell, onPin: this.onPin,
+      onResult: () => this.showLatest(turn) });
+    this.turns.push(turn);
+    this.transcript.append(turn.element);
+    return turn;
+  }
+
+  // Photos arriving in the latest answer push its text down; the end of the
+  // answer is brought back into view.
+  showLatest(turn) {
+    if (turn === this.turns[this.turns.length - 1]) this.scrollToEnd();
+  }
+
+  save() {
+    const saved = { owner: this.owner, threadId: this.threadId,
+      record: this.record };
+    try {
+      sessionStorage.setItem(STORE_KEY, JSON.stringify(saved));
+    } catch {
+      // Storage full or refused: the conversation only lasts as long as the page.
+    }
+  }
+
+  restore() {
+    let saved;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(STORE_KEY) ?? "null");
+    } catch {
+      return;
+    }
+    if (!saved?.threadId || saved.owner !== this.owner) return;
+
+    this.threadId = saved.threadId;
+    for (const entry of saved.record ?? []) this.restoreEntry(entry);
+    this.record = saved.record ?? [];
+    this.sayWhereWeAre("done");
+  }
+
+  restoreEntry(entry) {
+    if (typeof entry.user === "string") {
+      this.showQuestion(entry.user);
+      return;
+    }
+    const turn = this.addTurn();
+    turn.restore(entry.turn ?? {});
+    entry.turn = turn.saved;
+    const action = turn.saved.action;
+    if (action && turn.saved.pending) this.askAbout(turn, action, { focus: false });
+  }
+
+  askAbout(turn, action, { focus = true } = {}) {
+    this.questions.set(action.action_id, turn.ask(action,
+      (approved) => this.answer(action.action_id, approved), { focus }));
+  }
+
   sayWhereWeAre(outcome) {
-    this.status.textContent = this.questions.size ? "Waiting for your answer."
-      : outcome === "stopped" ? "Stopped." : "";
+    // A stopped answer says so itself; saying it here too would read it twice.
+    this.status.textContent = this.questions.size ? "Waiting for your answer." : "";
   }
 
   handle(turn, type, data) {
     const follow = this.nearBottom();
     this.apply(turn, type, data);
     if (follow) this.scrollToEnd();
+    if (type !== "heartbeat") this.save();
   }
 
   apply(turn, type, data) {
@@ -160,10 +250,7 @@ export class AssistantChat {
       turn.addOutput(data.output);
       if (data.error) turn.fail(data.error);
       const action = confirmationOf(data);
-      if (action) {
-        this.questions.set(action.action_id, turn.ask(action,
-          (approved) => this.answer(action.action_id, approved)));
-      }
+      if (action) this.askAbout(turn, action);
     } else if (type === "side_event") {
       turn.toolEvent(data);
     } else if (type === "heartbeat") {
@@ -176,6 +263,7 @@ export class AssistantChat {
   failed(turn, error) {
     if (isDisabled(error)) {
       turn.element.remove();
+      this.record = this.record.filter((entry) => entry.turn !== turn.saved);
       this.onDisabled();
       return "disabled";
     }
@@ -216,6 +304,8 @@ export class AssistantChat {
     this.turns = [];
     this.threadId = null;
     this.questions.clear();
+    this.record = [];
+    sessionStorage.removeItem(STORE_KEY);
     this.transcript.replaceChildren();
     this.status.textContent = "A new conversation.";
     this.input.focus();

@@ -37,6 +37,7 @@ export function confirmationCard(action, { onAnswer }) {
   h("h3", { id: `confirm-${action.action_id}`, text: "Confirm this change" }),
   h("p", { class: "confirm-text", "data-testid": "confirmation-text",
     text: describeChange(action) }),
+  albumDescription(action),
   buttons, outcome);
 
   async function answer(approved) {
@@ -59,5 +60,17 @@ export function confirmationCard(action, { onAnswer }) {
     outcome.textContent = "Not answered: nothing was changed.";
   }
 
-  return { element, dismiss };
+  function focus() {
+    confirm.focus();
+  }
+
+  return { element, dismiss, focus };
+}
+
+// The album's description, when the change makes one with a description.
+function albumDescription(action) {
+  const text = action.album_description ?? action.description;
+  if (typeof text !== "string" || !text.trim()) return null;
+  return h("p", { class: "confirm-description",
+    "data-testid": "confirmation-description", text: `Description: ${text.trim()}` });
 }

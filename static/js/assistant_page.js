@@ -1,5 +1,6 @@
 import { call, describeError } from "./api.js";
 import { AssistantChat } from "./assistant_chat.js";
+import { withCode } from "./assistant_markdown.js";
 import { clear, h } from "./dom.js";
 import { LlmSettingsForm } from "./llm_settings.js";
 import { PinBoard } from "./pin_board.js";
@@ -15,7 +16,7 @@ export class AssistantPage {
     this.root = root;
     this.user = user;
     this.board = new PinBoard({ shell });
-    this.chat = new AssistantChat({ shell,
+    this.chat = new AssistantChat({ shell, owner: user?.user_id ?? user?.username,
       onDisabled: () => this.showSetup({ agent_enabled: false }),
       onPin: (request) => this.board.add(request) });
     this.settings = isAdmin(user) ? new LlmSettingsForm() : null;
@@ -83,20 +84,18 @@ export class AssistantPage {
   // never needs it.
   showSetup(llm) {
     const admin = Boolean(this.settings);
-    const state = llm.configured && !llm.agent_enabled
+    const onlyOff = llm.configured && !llm.agent_enabled;
+    const state = onlyOff
       ? "A language model is set up, but the assistant is turned off."
       : "The assistant needs a language model, and none is set up yet.";
     this.content.replaceChildren(h("section", { class: "card assistant-setup",
       "data-testid": "assistant-setup" },
     h("h2", { text: "The assistant is not available" }),
     h("p", { text: `${state} Everything else in Lumilio works without it.` }),
-    h("ol", {},
-      h("li", { text: "Run a model server on this computer or your network. With"
-        + " Ollama: `ollama serve`, then `ollama pull qwen2.5`. With llama.cpp:"
-        + " `llama-server -m <model>.gguf --jinja --port 8080`." }),
-      h("li", { text: "An administrator enters the server's address and the"
-        + " model's name in the assistant's model settings, tests the connection"
-        + " and turns the assistant on." })),
+    // With a model set up, only switching the assistant on is left to do.
+    onlyOff ? h("p", { "data-testid": "assistant-setup-step",
+      text: "An administrator ticks “Turn the assistant on for everyone” in the"
+        + " assistant's model settings and saves." }) : setupSteps(),
     admin ? h("p", {}, h("a", { href: "#/assistant/settings",
       "data-testid": "assistant-setup-link", text: "Open the model settings" }))
       : h("p", { class: "hint", text: "Ask an administrator to set it up." })));
@@ -104,8 +103,9 @@ export class AssistantPage {
 
   async showBoard() {
     this.content.replaceChildren(h("p", { class: "page-lead", text: "Results you"
-      + " pinned from the assistant. A pin kept up to date searches again each"
-      + " time the board opens." }), this.board.element);
+      + " pinned from the assistant. A live pin runs its search again each time"
+      + " the board opens; a frozen one shows the photos it was pinned with." }),
+    this.board.element);
     await this.board.show();
   }
 
@@ -113,4 +113,14 @@ export class AssistantPage {
     this.content.replaceChildren(this.settings.element);
     await this.settings.show();
   }
+}
+
+function setupSteps() {
+  return h("ol", { "data-testid": "assistant-setup-steps" },
+    h("li", {}, ...withCode("Run a model server on this computer or your network."
+      + " With Ollama: `ollama serve`, then `ollama pull qwen2.5`. With llama.cpp:"
+      + " `llama-server -m <model>.gguf --jinja --port 8080`.")),
+    h("li", { text: "An administrator enters the server's address and the"
+      + " model's name in the assistant's model settings, tests the connection"
+      + " and turns the assistant on." }));
 }

@@ -12,8 +12,9 @@ const FACET_NAMES = 3;
 // where, who), the photos as a grid that opens the viewer, and a way to pin the set
 // to the board.
 export class ResultCard {
-  constructor({ refId, threadId, title, shell, onPin }) {
+  constructor({ refId, threadId, title, shell, onPin, onLoaded = () => {} }) {
     this.refId = refId;
+    this.onLoaded = onLoaded;
     this.threadId = threadId;
     this.title = title || "Photos";
     this.onPin = onPin;
@@ -50,11 +51,14 @@ export class ResultCard {
       ]);
       this.total = page.total ?? ref.count ?? 0;
       this.summary.textContent = describeFacets(ref);
+      // Nothing to keep on the board from a set without photos.
+      this.pinArea.hidden = this.total === 0;
       this.append(page);
     } catch (error) {
       this.summary.textContent = "";
       this.grid.showError(`The photos could not be loaded. ${describeError(error)}`);
     }
+    this.onLoaded();
   }
 
   async loadMore() {
@@ -157,14 +161,15 @@ export function describeFacets(ref) {
 }
 
 export function formatDateRange(range) {
-  const from = dayOf(range?.from);
-  const to = dayOf(range?.to);
+  const from = formatDay(range?.from);
+  const to = formatDay(range?.to);
   if (!from && !to) return "";
   if (!from || !to || from === to) return from || to;
   return `${from} – ${to}`;
 }
 
-function dayOf(text) {
+// A day as the chat writes it: "25 Oct 2003".
+export function formatDay(text) {
   if (!text) return "";
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) return "";

@@ -34,14 +34,21 @@ const STATUS_WORDS = { running: "…", succeeded: "done", failed: "failed",
 // rather than word by word.
 export class AssistantTurn {
   // threadId() answers the conversation's id when a result needs it.
-  constructor({ threadId, shell, onPin }) {
+  constructor({ threadId, shell, onPin, onResult = () => {} }) {
     this.threadId = threadId;
     this.shell = shell;
     this.onPin = onPin;
+    this.onResult = onResult;
+    // What is kept to show the answer again after a reload: its text, the
+    // results it showed, errors, and the change it asked about.
+    this.saved = { answer: [], refs: [], errors: [], action: null, pending: false };
+    // One "Show the photos" per result, on the first step that made it.
+    this.refButtons = new Set();
     this.text = null;
     this.source = "";
     this.reasoning = null;
     this.steps = new Map();
+    this.stepKeys = new Map();
     this.stepsList = null;
     this.cards = new Map();
     this.lastRef = null;
@@ -59,8 +66,10 @@ export class AssistantTurn {
       this.text = this.add(h("div", { class: "answer-text",
         "data-testid": "assistant-answer" }));
       this.source = "";
+      this.saved.answer.push("");
     }
     this.source += delta;
+    this.saved.answer[this.saved.answer.length - 1] = this.source;
     this.text.replaceChildren(renderMarkdown(this.source));
   }
 
@@ -87,8 +96,9 @@ export class AssistantTurn {
     }
 
     const name = event.tool?.name ?? "tool";
-    const id = event.tool?.call_id ?? `${name}:${this.steps.size}`;
     const status = event.execution?.status ?? "running";
+    const id = this.stepKey(event.tool?.call_id ?? `${name}:${this.steps.size}`,
+      status);
     if (refId) this.lastRef = { refId, title };
 
     let step = this.steps.get(id);
@@ -102,12 +112,26 @@ export class AssistantTurn {
     this.drawStep(step, status);
   }
 
+  // Some model servers number their calls anew at each step, so a call id can
+  // come back for another call: a call that starts again after it ended is a
+  // new step.
+  stepKey(callId, status) {
+    const key = this.stepKeys.get(callId) ?? callId;
+    const known = this.steps.get(key);
+    if (!known || status !== "running" || known.element.dataset.status === "running") {
+      return key;
+    }
+    const fresh = `${callId}#${this.steps.size}`;
+    this.stepKeys.set(callId, fresh);
+    return fresh;
+  }
+
   drawStep(step, status) {
     const { event } = step;
     const name = event.tool?.name ?? "tool";
     const refId = event.data?.ref_id;
     step.element.dataset.status = status;
-    const link = stepLink(event.data, () => this.showResult(refId,
+    const link = this.stepLink(step, () => this.showResult(refId,
       event.data?.title ?? ""));
     step.element.replaceChildren(h("span", { text: stepText(name, status, event) }),
       ...(link ? [link] : []));
@@ -126,24 +150,53 @@ export class AssistantTurn {
     const known = this.cards.get(refId);
     if (known) {
       known.setTitle(title);
+      const kept = this.saved.refs.find((ref) => ref.refId === refId);
+      if (kept && title) kept.title = title;
       return known;
     }
 
     const card = new ResultCard({ refId, threadId: this.threadId(), title,
-      shell: this.shell, onPin: this.onPin });
+      shell: this.shell, onPin: this.onPin, onLoaded: () => this.onResult() });
     this.cards.set(refId, card);
+    this.saved.refs.push({ refId, title });
     this.add(card.element);
     card.load();
     return card;
   }
 
-  ask(action, onAnswer) {
+  ask(action, onAnswer, { focus = true } = {}) {
     const card = confirmationCard(action, { onAnswer });
     this.add(card.element);
+    this.saved.action = action;
+    this.saved.pending = true;
+    // The person's next move is to answer; a keyboard user lands on it.
+    if (focus) card.focus();
     return card;
   }
 
+  settle(actionId) {
+    if (this.saved.action?.action_id === actionId) this.saved.pending = false;
+  }
+
+  // Draws a saved answer again, as it was when the page was left.
+  restore(saved) {
+    // Text blocks come back first: where the steps stood between them is not
+    // kept, only what was said and shown.
+    for (const block of saved.answer ?? []) {
+      this.text = null;
+      this.addOutput(String(block));
+    }
+    for (const ref of saved.refs ?? []) {
+      if (typeof ref?.refId === "string") this.showResult(ref.refId, ref.title);
+    }
+    for (const message of saved.errors ?? []) this.fail(String(message));
+    this.saved.action = saved.action ?? null;
+    this.saved.pending = Boolean(saved.action && saved.pending);
+    this.element.setAttribute("aria-busy", "false");
+  }
+
   fail(message) {
+    this.saved.errors.push(message);
     this.add(h("p", { class: "turn-error is-error", role: "alert",
       "data-testid": "assistant-error", text: message }));
   }
@@ -164,6 +217,26 @@ export class AssistantTurn {
     }
   }
 
+  // Where a finished step leads: the photos it found (once per result, and only
+  // when there are any), or the album it made.
+  stepLink(step, showPhotos) {
+    const data = step.event.data ?? {};
+    const refId = data.ref_id;
+    if (refId && data.count !== 0
+        && (step.refId === refId || !this.refButtons.has(refId))) {
+      this.refButtons.add(refId);
+      step.refId = refId;
+      return h("button", { type: "button", class: "link", text: "Show the photos",
+        "data-testid": "step-show", onclick: showPhotos });
+    }
+    if (data.album_id && data.status === "done") {
+      return h("a", { href: `#/albums/${encodeURIComponent(data.album_id)}`,
+        "data-testid": "step-album-link",
+        text: `Open the album${data.album_name ? ` “${data.album_name}”` : ""}` });
+    }
+    return null;
+  }
+
   // A new block ends the paragraph being written: text after it starts anew.
   add(block) {
     if (!block.classList.contains("answer-text")) this.text = null;
@@ -176,10 +249,17 @@ export class AssistantTurn {
   }
 }
 
+// A tool's error is written for the model, to make it call again better; the
+// person is told in their own terms what went wrong.
+const MODEL_MISTAKES = [/^The arguments /, /^There is no tool named /];
+const MODEL_MISTAKE_WORDS = "the request from the model was not valid; it may try"
+  + " again";
+
 function stepText(name, status, event) {
-  const words = TOOL_WORDS[name] ?? name;
+  const words = TOOL_WORDS[name] || name || "A step";
   const data = event.data ?? {};
-  const detail = event.execution?.error ?? (status === "failed" ? data.message : "");
+  const detail = failureDetail(event.execution?.error
+    ?? (status === "failed" ? data.message : ""));
   if (status === "succeeded" && Number.isInteger(data.count)) {
     return `${words}: ${plural(data.count, "item")}`;
   }
@@ -187,16 +267,9 @@ function stepText(name, status, event) {
   return detail ? `${text}: ${detail}` : text;
 }
 
-// Where a finished step leads: the photos it found, or the album it made.
-function stepLink(data, showPhotos) {
-  if (data?.ref_id) {
-    return h("button", { type: "button", class: "link", text: "Show the photos",
-      onclick: showPhotos });
-  }
-  if (data?.album_id && data.status === "done") {
-    return h("a", { href: `#/albums/${encodeURIComponent(data.album_id)}`,
-      "data-testid": "step-album-link",
-      text: `Open the album${data.album_name ? ` “${data.album_name}”` : ""}` });
-  }
-  return null;
+function failureDetail(error) {
+  if (!error) return "";
+  const text = String(error);
+  if (MODEL_MISTAKES.some((pattern) => pattern.test(text))) return MODEL_MISTAKE_WORDS;
+  return text;
 }

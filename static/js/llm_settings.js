@@ -1,12 +1,14 @@
 import { ApiError, call, describeError } from "./api.js";
+import { withCode } from "./assistant_markdown.js";
 import { h } from "./dom.js";
 
 // The providers the server accepts, and what to type for each. The addresses of
 // hosted services are only shown as examples: nothing is filled in for the
-// administrator, so the product never talks to a service nobody chose.
+// administrator, so the product never talks to a service nobody chose. A server
+// that usually runs on this computer has its usual address filled in.
 const PROVIDERS = [
   { value: "ollama", label: "Ollama (on this computer or your network)",
-    example: "http://127.0.0.1:11434/v1",
+    example: "http://127.0.0.1:11434/v1", local: "http://127.0.0.1:11434/v1",
     help: "No key needed. Run `ollama serve`, then `ollama pull` a model that can"
       + " call tools (for example qwen2.5) and give its name below." },
   { value: "openai", label: "OpenAI or an OpenAI-compatible server (llama.cpp, …)",
@@ -98,15 +100,26 @@ export class LlmSettingsForm {
     h("label", { class: "check" }, this.enabled,
       h("span", { text: "Turn the assistant on for everyone" })),
     h("div", { class: "form-row" }, this.saveButton, this.testButton));
+    this.filledAddress = undefined;
     this.describeProvider();
     return form;
   }
 
   describeProvider() {
     const chosen = PROVIDERS.find((p) => p.value === this.provider.value);
-    this.providerHelp.textContent = chosen?.help ?? "";
+    this.providerHelp.replaceChildren(...withCode(chosen?.help ?? ""));
+    this.fillLocalAddress(chosen);
     this.baseUrl.placeholder = chosen ? chosen.example.split(",")[0] : "";
     this.baseUrlHelp.textContent = chosen ? `For example ${chosen.example}.` : "";
+  }
+
+  // Only an empty field, or one holding the address filled in for another
+  // provider, is filled: what the administrator typed stays.
+  fillLocalAddress(chosen) {
+    const current = this.baseUrl.value.trim();
+    if (current && current !== this.filledAddress) return;
+    this.baseUrl.value = chosen?.local ?? "";
+    this.filledAddress = chosen?.local;
   }
 
   // The LLM part of the settings as the form holds it; the key only when typed or
@@ -130,7 +143,9 @@ export class LlmSettingsForm {
       const saved = await call("PATCH", "/settings/system", { llm: this.values() });
       this.slot.replaceChildren(this.buildForm(saved.llm ?? {}));
       this.onSaved(saved.llm);
-      return "Saved.";
+      if (saved.llm?.agent_enabled) return "Saved.";
+      return "Saved. The assistant is still off: tick “Turn the assistant on for"
+        + " everyone” and save to turn it on.";
     });
   }
 

@@ -1,6 +1,8 @@
 import { call, describeError } from "./api.js";
 import { isDisabled } from "./assistant_stream.js";
+import { formatDay } from "./assistant_results.js";
 import { AssetGrid } from "./asset_grid.js";
+import { confirmInDialog } from "./cloud_dialogs.js";
 import { h } from "./dom.js";
 import { plural } from "./format.js";
 
@@ -55,7 +57,9 @@ export class PinBoard {
     this.cards = new Map();
     this.dragged = null;
 
-    this.status = h("p", { class: "form-status", role: "status",
+    // The status line keeps its height when empty, so a message appearing after a
+    // move never pushes the cards down under the pointer.
+    this.status = h("p", { class: "form-status board-status", role: "status",
       "data-testid": "board-status" });
     this.list = h("ol", { class: "pin-board", "data-testid": "pin-board" });
     this.element = h("div", { class: "board" }, this.status, this.list);
@@ -76,6 +80,7 @@ export class PinBoard {
     this.status.textContent = this.pins.length ? ""
       : "Nothing is pinned yet. Pin a result of the assistant to keep it here.";
     this.list.replaceChildren(...this.pins.map((pin) => this.card(pin)));
+    this.markEnds();
     for (const pin of this.pins) this.loadPhotos(pin);
   }
 
@@ -115,8 +120,7 @@ export class PinBoard {
           onclick: () => this.resize(pin) }),
         h("button", { type: "button", class: "quiet pin-remove", text: "Remove",
           "aria-label": `Remove ${name} from the board`,
-          "data-testid": "pin-remove", onclick: () => this.remove(pin) }))),
-    pin.summary ? h("p", { class: "pin-summary", text: pin.summary }) : null,
+          "data-testid": "pin-remove", onclick: () => this.askToRemove(pin) }))),
     grid.element, more);
     element.style.setProperty("--pin-span", String(widthOf(pin)));
     this.cards.set(pin.pin_id, { element, grid, more, items: [] });
@@ -192,6 +196,29 @@ export class PinBoard {
     }
     this.list.replaceChildren(...this.pins.map((pin) =>
       this.cards.get(pin.pin_id).element));
+    this.markEnds();
+  }
+
+  // The first pin cannot move earlier, nor the last one later.
+  markEnds() {
+    this.pins.forEach((pin, index) => {
+      const element = this.cards.get(pin.pin_id)?.element;
+      if (!element) return;
+      element.querySelector("[data-testid=pin-earlier]").disabled = index === 0;
+      element.querySelector("[data-testid=pin-later]").disabled
+        = index === this.pins.length - 1;
+    });
+  }
+
+  // Taking a pin off cannot be undone: a frozen pin's photos are gone with it.
+  async askToRemove(pin) {
+    const sure = await confirmInDialog({ title: "Remove this pin?",
+      message: `“${pin.title || "Pinned photos"}” will be taken off the board. The`
+        + " photos stay in your library.",
+      confirmText: "Remove", testid: "pin-remove-dialog" });
+    if (sure) await this.remove(pin);
+    else this.cards.get(pin.pin_id)?.element
+      .querySelector("[data-testid=pin-remove]")?.focus();
   }
 
   async remove(pin) {
@@ -211,6 +238,7 @@ export class PinBoard {
     neighbour?.querySelector("[data-testid=pin-remove]")?.focus();
     this.cards.delete(pin.pin_id);
     this.pins = this.pins.filter((each) => each !== pin);
+    this.markEnds();
     this.status.textContent = this.pins.length ? `Removed “${pin.title}”.`
       : "Nothing is pinned any more.";
   }
@@ -266,8 +294,16 @@ function widthOf(pin) {
   return Math.min(COLUMNS, Math.max(1, pin.layout?.w || DEFAULT_SIZE.w));
 }
 
-function pinFacts(pin) {
-  const count = plural(pin.count ?? 0, "item") + (pin.truncated ? " (cut short)" : "");
-  const mode = pin.mode === "live" ? "kept up to date" : "kept as pinned";
-  return `${count} · ${mode}`;
+const ISO_DAY = /\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-][\d:]+)?)?/g;
+
+// One line about a pin: the server's summary (which starts with the count) with
+// its days written as the chat writes them, and whether the pin is frozen or live.
+export function pinFacts(pin) {
+  const summary = pin.summary
+    ? pin.summary.replace(ISO_DAY, (day) => formatDay(day) || day)
+    : plural(pin.count ?? 0, "item");
+  const cut = pin.truncated ? " (cut short)" : "";
+  const mode = pin.mode === "live" ? "live: runs the search again"
+    : "frozen: shows these photos";
+  return `${summary}${cut} · ${mode}`;
 }

@@ -12,7 +12,7 @@ import json
 
 import pytest
 from playwright.sync_api import expect
-from scripted_llm import ScriptedModel, call_tools, say, slow, tool
+from scripted_llm import ScriptedModel, call_tools, malformed, say, slow, tool
 from serverkit import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -121,12 +121,24 @@ def test_without_a_model_the_page_says_how_to_set_one_up(ui_server, signed_in):
     expect(setup).to_contain_text("none is set up yet")
     expect(setup).to_contain_text("Ollama")
     expect(setup).to_contain_text("llama.cpp")
+    expect(setup.locator("code").first).to_have_text("ollama serve")
+    expect(setup).not_to_contain_text("`")
     expect(page.get_by_test_id("assistant-form")).to_have_count(0)
 
     # The administrator is taken to the form that sets it up.
     setup.get_by_test_id("assistant-setup-link").click()
     expect(page.get_by_test_id("llm-form")).to_be_visible()
     expect(page.get_by_test_id("llm-key-state")).to_contain_text("No key is stored")
+
+    # A local provider brings its usual address, with its commands as code.
+    form = page.get_by_test_id("llm-form")
+    form.get_by_label("Provider").select_option("ollama")
+    expect(form.get_by_label("Server address (base URL)")).to_have_value(
+        "http://127.0.0.1:11434/v1")
+    expect(form.locator("#llm-provider-help code").first).to_have_text(
+        "ollama serve")
+    form.get_by_label("Provider").select_option("deepseek")
+    expect(form.get_by_label("Server address (base URL)")).to_have_value("")
 
     # A configured model that is turned off is explained as such, and the board,
     # whose routes are off too, says why it is empty.
@@ -136,6 +148,9 @@ def test_without_a_model_the_page_says_how_to_set_one_up(ui_server, signed_in):
     assert res.status_code == 200, res.text
     page.get_by_test_id("assistant-tab-chat").click()
     expect(page.get_by_test_id("assistant-setup")).to_contain_text("turned off")
+    expect(page.get_by_test_id("assistant-setup-step")).to_contain_text(
+        "Turn the assistant on for everyone")
+    expect(page.get_by_test_id("assistant-setup-steps")).to_have_count(0)
     page.get_by_test_id("assistant-tab-board").click()
     expect(page.get_by_test_id("board-status")).to_contain_text("turned off")
     assert page.script_errors == []
@@ -272,6 +287,7 @@ def test_answers_stream_in_and_can_be_stopped(ui_server, signed_in, model):
     expect(last_turn(page).get_by_test_id("assistant-answer")).to_contain_text("word")
     page.get_by_test_id("assistant-stop").click()
     expect(last_turn(page)).to_contain_text("Stopped.")
+    expect(page.get_by_text("Stopped.", exact=True)).to_have_count(1)
     assert model.gone.wait(20), "the model kept being read after Stop"
     expect(page.get_by_test_id("assistant-stop")).to_be_hidden()
 
@@ -305,6 +321,7 @@ def test_results_confirmations_and_the_board(ui_server, signed_in, model,
     step = turn.get_by_test_id("tool-step").first
     expect(step.locator("span")).to_have_text("Filtering photos: 4 items")
     expect(step.get_by_role("button", name="Show the photos")).to_be_visible()
+    expect(turn.get_by_role("button", name="Show the photos")).to_have_count(1)
     result = turn.get_by_test_id("assistant-result")
     expect(result).to_have_count(1)
     expect(result.locator(".result-title")).to_have_text("Your photos")
@@ -334,14 +351,33 @@ def test_results_confirmations_and_the_board(ui_server, signed_in, model,
     assert [(p["title"], p["count"], p["mode"]) for p in pins] == [
         ("Everything", 4, "frozen")]
 
-    # A change waits for a confirmation; confirmed, it is made.
+    # A change waits for a confirmation, with the keyboard on Confirm.
     model.add(call_tools(tool("create_album", {"name": "Holiday", "ref": "r1"})))
     ask(page, "Make an album called Holiday of them")
     question = page.get_by_test_id("assistant-confirmation").nth(0)
     expect(question.get_by_test_id("confirmation-text")).to_have_text(
         "Create the album “Holiday” with 4 items.")
+    expect(question.get_by_test_id("confirm-change")).to_be_focused()
     assert not album_named(ui_server, "Holiday")
     page.screenshot(path=str(screenshot_dir / "assistant-confirmation.png"))
+
+    # A reload keeps the conversation, and the change can still be confirmed.
+    # The browser asks before leaving a page with a question open.
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+    page.reload()
+    assert asked == ["beforeunload"]
+    expect(page.get_by_test_id("user-turn")).to_have_count(2)
+    expect(page.get_by_test_id("user-turn").nth(1)).to_have_text(
+        "Make an album called Holiday of them")
+    turn = page.get_by_test_id("assistant-turn").nth(0)
+    expect(turn.get_by_test_id("assistant-answer")).to_have_text(
+        "Here are your photos.")
+    expect(turn.get_by_test_id("assistant-result").locator("img.is-loaded")
+           ).to_have_count(4)
+    question = page.get_by_test_id("assistant-confirmation").nth(0)
+    expect(question.get_by_test_id("confirmation-text")).to_have_text(
+        "Create the album “Holiday” with 4 items.")
     model.add(say("The album Holiday now holds your four photos."))
     question.get_by_test_id("confirm-change").click()
     expect(last_turn(page).get_by_test_id("assistant-answer")).to_have_text(
@@ -379,10 +415,25 @@ def test_results_confirmations_and_the_board(ui_server, signed_in, model,
     expect(cards.get_by_test_id("pin-title")).to_have_text(["Everything", "Second"])
     expect(cards.nth(0).get_by_test_id("grid-item")).to_have_count(4)
     expect(cards.nth(1).get_by_test_id("grid-item")).to_have_count(4)
-    expect(cards.nth(1)).to_contain_text("kept up to date")
+    # The count said once, the days written as the chat writes them.
+    expect(cards.nth(1).locator(".pin-facts")).to_have_text(
+        "4 photos · 22 Oct 2008 – 1 Nov 2023 · Länsisatama, Ennepetal"
+        " · live: runs the search again")
+    expect(cards.nth(0).locator(".pin-facts")).to_contain_text(
+        "frozen: shows these photos")
+    expect(cards.nth(0).get_by_test_id("pin-earlier")).to_be_disabled()
+    expect(cards.nth(1).get_by_test_id("pin-later")).to_be_disabled()
+    expect(cards.nth(0).get_by_test_id("pin-later")).to_be_enabled()
 
+    status = page.get_by_test_id("board-status")
+    top = cards.nth(0).bounding_box()["y"]
     cards.nth(0).get_by_test_id("pin-later").click()
     expect(cards.get_by_test_id("pin-title")).to_have_text(["Second", "Everything"])
+    expect(status).to_have_text("Saved.")
+    # The message takes the place kept for it; the cards stay where they were.
+    assert cards.nth(0).bounding_box()["y"] == top
+    expect(cards.nth(0).get_by_test_id("pin-earlier")).to_be_disabled()
+    expect(cards.nth(1).get_by_test_id("pin-earlier")).to_be_enabled()
     assert board_titles(ui_server) == ["Second", "Everything"]
     cards.nth(0).get_by_test_id("pin-resize").click()
     expect(cards.nth(0).get_by_test_id("pin-resize")).to_have_text("Narrower")
@@ -391,7 +442,16 @@ def test_results_confirmations_and_the_board(ui_server, signed_in, model,
     assert widths == {"Second": 12, "Everything": 6}
     page.screenshot(path=str(screenshot_dir / "assistant-board.png"))
 
+    # Removing asks first; cancelled, the pin stays.
     cards.nth(1).get_by_test_id("pin-remove").click()
+    dialog = page.get_by_test_id("pin-remove-dialog")
+    expect(dialog).to_contain_text("Everything")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(cards).to_have_count(2)
+    cards.nth(1).get_by_test_id("pin-remove").click()
+    page.get_by_test_id("pin-remove-dialog").get_by_role(
+        "button", name="Remove").click()
     expect(cards).to_have_count(1)
     assert board_titles(ui_server) == ["Second"]
     assert page.script_errors == []
@@ -406,3 +466,27 @@ def board_titles(server) -> list[str]:
     pins = server.get("/agent/pins").json()
     pins.sort(key=lambda p: (p["layout"]["y"], p["layout"]["x"]))
     return [p["title"] for p in pins]
+
+
+def test_a_broken_tool_call_reads_as_a_failed_step(ui_server, signed_in, model):
+    page = signed_in
+    use_model(ui_server, model)
+    open_chat(page)
+    model.add(malformed("filter_assets"),
+              call_tools(tool("filter_assets", {"date_from": "2099-01-01"})),
+              say("I found nothing from then."))
+
+    ask(page, "Photos from 2099")
+    turn = last_turn(page)
+    expect(turn.get_by_test_id("assistant-answer")).to_have_text(
+        "I found nothing from then.")
+    steps = turn.get_by_test_id("tool-step")
+    expect(steps.first).to_have_text("Filtering photos failed: the request from the"
+                                     " model was not valid; it may try again")
+    expect(turn).not_to_contain_text("JSON")
+    # A result of nothing offers neither its photos nor a pin.
+    expect(steps.last).to_have_text("Filtering photos: 0 items")
+    expect(turn.get_by_role("button", name="Show the photos")).to_have_count(0)
+    expect(turn.get_by_test_id("result-summary")).to_contain_text("0 items")
+    expect(turn.get_by_test_id("result-pin")).to_be_hidden()
+    assert page.script_errors == []
