@@ -194,7 +194,9 @@ def _break_pipes(process: subprocess.Popen) -> None:
     directory = os.open(os.sep, os.O_RDONLY)
     try:
         for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                os.dup2(directory, pipe.fileno())
+            # A pipe the reader closed meanwhile needs no breaking.
+            if pipe is not None and not pipe.closed:
+                with contextlib.suppress(ValueError, OSError):
+                    os.dup2(directory, pipe.fileno())
     finally:
         os.close(directory)
