@@ -113,6 +113,8 @@ def test_a_full_import_then_a_second_that_brings_nothing_new(server, remote):
     assert run["credential_id"] == credential_id
     assert run["repository_id"] == repository_id
     assert "error" not in run and run["finished_at"]
+    # Of the two skipped, notes.txt is not media; the Canon copy was already there.
+    assert run["unsupported_count"] == 1
     # The second copy of the Canon photo is caught by its content, under any name.
     assert names_in(server, repository_id) == sorted(PHOTOS)
     assets = server.assets(repository_id=repository_id)
@@ -133,6 +135,7 @@ def test_a_full_import_then_a_second_that_brings_nothing_new(server, remote):
     assert counts(second) == {"status": "completed", "total_seen": 8,
                               "downloaded_count": 0, "imported_count": 0,
                               "skipped_count": 8, "failed_count": 0}
+    assert second["unsupported_count"] == 1
     # Unchanged items are not even downloaded again.
     for name in FILES:
         if name.endswith((".jpg", ".heic")):
@@ -188,7 +191,9 @@ def test_a_wrong_password_is_refused_and_nothing_is_kept(server, remote):
                                              "inputs": remote.wrong})
     assert res.status_code == 400, res.text
     assert res.json()["message"] == "Sign-in refused"
-    assert "refused" in res.json()["error"]
+    # One sentence a person can act on, not the service's status code.
+    assert "did not accept" in res.json()["error"]
+    assert res.json()["error"].endswith("Check them and try again")
     assert server.get("/cloud/credentials").json() == {"credentials": []}
 
 

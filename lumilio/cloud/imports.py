@@ -79,6 +79,11 @@ def run_dto(ctx: Context, row: dict) -> dict:
     for key in ("started_at", "finished_at"):
         if row[key]:
             out[key] = api(row[key])
+    # Skipped counts both files already imported and files that are not media;
+    # the items' records tell them apart, so the page can say which.
+    out["unsupported_count"] = ctx.catalog.one(
+        "SELECT COUNT(*) AS n FROM cloud_import_items WHERE run_id = ?"
+        " AND state = 'unsupported'", (row["run_id"],))["n"]
     if row["failed_count"]:
         # Beside the document's fields: which items failed, and why.
         out["item_errors"] = [

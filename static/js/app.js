@@ -10,6 +10,7 @@ import { FavouritesPage } from "./favourites.js";
 import { Folders } from "./folders.js";
 import { plural } from "./format.js";
 import { startMediaTokens } from "./media.js";
+import { MoreMenu } from "./nav_menu.js";
 import { PeoplePage } from "./people_page.js";
 import { PlacesMap } from "./places_map.js";
 import { RecognitionPage } from "./recognition_page.js";
@@ -30,6 +31,14 @@ const $ = (selector) => document.querySelector(selector);
 const UPLOAD_CHECKS_MS = [1_500, 4_000, 10_000, 20_000];
 const LOOK_AGAIN_MS = 30_000;
 
+// Pages only administrators may open, and what a reader who is not one is told.
+const ADMIN_ONLY = {
+  folders: "Only an administrator can add or remove library folders.",
+  users: "Only an administrator can manage users.",
+  recognition: "Only an administrator can change face recognition.",
+  cloud: "Only an administrator can manage cloud accounts.",
+};
+
 async function boot() {
   // Once the library is showing, losing the session starts over at the sign-in
   // form; before that, the sign-in flow is already where it has to be.
@@ -46,6 +55,7 @@ function startLibrary(user) {
   const shell = $("#shell");
   const activity = new Activity($("#activity"));
   const timeline = new Timeline($("#view-timeline"), {
+    canAddFolders: isAdmin(user),
     onOpen: (index) => (selection.active ? selection.toggle(index)
       : viewer.open(index)),
     onCount: (count) => {
@@ -58,6 +68,7 @@ function startLibrary(user) {
     canvas: $("[data-testid=timeline-grid]"), source: timeline,
   });
   const folders = new Folders($("#view-folders"), activity);
+  const more = new MoreMenu($("#nav-more"));
   const pages = {
     account: new AccountPage($("#view-account"), user),
     users: new UsersPage($("#view-users"), user),
@@ -73,20 +84,21 @@ function startLibrary(user) {
     recognition: new RecognitionPage($("#view-recognition")),
     assistant: new AssistantPage($("#view-assistant"), { shell, user }),
     cloud: new CloudPage($("#view-cloud"), activity),
+    adminOnly: new AdminOnlyNotice($("#view-admin-only")),
   };
   wireSearchBox($("#search-box"));
   const uploader = new Uploader($("#uploads"), {
     onFinished: () => refreshAfterUpload(timeline, activity),
   });
 
-  showUser(user);
+  showUser(user, more);
   wireUpload(uploader);
   followQueue(activity, timeline, user);
   shell.hidden = false;
-  routeTo(currentRoute(), { timeline, folders, pages, user });
+  routeTo(currentRoute(), { timeline, folders, pages, user, more });
   window.addEventListener("hashchange", () => {
     viewer.close();
-    routeTo(currentRoute(), { timeline, folders, pages, user });
+    routeTo(currentRoute(), { timeline, folders, pages, user, more });
   });
 
   timeline.start();
@@ -101,18 +113,18 @@ function currentRoute() {
     ? route : "timeline";
 }
 
-function routeTo(route, { timeline, folders, pages, user }) {
-  const adminOnly = ["folders", "users", "recognition", "cloud"].includes(route);
-  const shown = adminOnly && !isAdmin(user) ? "timeline" : route;
+function routeTo(route, { timeline, folders, pages, user, more }) {
+  const refused = route in ADMIN_ONLY && !isAdmin(user);
+  const shown = refused ? "adminOnly" : route;
+  if (refused) pages.adminOnly.explain(ADMIN_ONLY[route]);
   $("#view-timeline").hidden = shown !== "timeline";
   $("#view-folders").hidden = shown !== "folders";
   for (const link of document.querySelectorAll("[data-route]")) {
     const current = link.dataset.route === shown;
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
-    // The links scroll sideways when they outgrow the bar; keep this one in view.
-    if (current) link.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
+  more.showCurrent(shown);
 
   for (const [name, page] of Object.entries(pages)) {
     if (name === shown) page.show();
@@ -126,12 +138,34 @@ function routeTo(route, { timeline, folders, pages, user }) {
   }
 }
 
-function showUser(user) {
-  $("#user-name").textContent = user.display_name || user.username;
+function showUser(user, more) {
+  const name = user.display_name || user.username;
+  $("#user-name").textContent = name;
+  more.showUser(name);
   for (const node of document.querySelectorAll("[data-admin-only]")) {
     node.hidden = !isAdmin(user);
   }
   $("#sign-out").addEventListener("click", () => signOut());
+}
+
+// Stands in for a page the reader may not open, instead of sending them elsewhere
+// without a word.
+class AdminOnlyNotice {
+  constructor(root) {
+    this.root = root;
+  }
+
+  explain(text) {
+    this.root.querySelector("#admin-only-text").textContent = text;
+  }
+
+  show() {
+    this.root.hidden = false;
+  }
+
+  hide() {
+    this.root.hidden = true;
+  }
 }
 
 function wireUpload(uploader) {

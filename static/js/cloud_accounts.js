@@ -6,7 +6,9 @@ import { h, syncItems } from "./dom.js";
 import { secretFields } from "./cloud_fields.js";
 import { askInDialog, confirmInDialog } from "./cloud_dialogs.js";
 import { verifyChallenge } from "./cloud_connect.js";
-import { credentialUsable, describeCredentialStatus } from "./cloud_wording.js";
+import {
+  credentialUsable, describeCloudError, describeCredentialStatus, describeIdentity,
+} from "./cloud_wording.js";
 
 export class AccountsList {
   constructor({ onChange }) {
@@ -48,7 +50,9 @@ export class AccountsList {
       name: h("h3", { class: "cloud-item-name" }),
       provider: h("span", { class: "pill" }),
       identity: h("p", { class: "cloud-identity", "data-testid": "cloud-identity" }),
-      status: h("p", { class: "cloud-status", "data-testid": "cloud-account-status" }),
+      // Live, so "Connected" after a reconnect is heard once, from this line.
+      status: h("p", { class: "cloud-status", "data-testid": "cloud-account-status",
+        "aria-live": "polite" }),
       outcome: h("p", { class: "cloud-outcome", role: "status" }),
       verify: h("button", { type: "button", text: "Enter the code" }),
       reconnect: h("button", { type: "button", text: "Reconnect" }),
@@ -62,7 +66,7 @@ export class AccountsList {
       item[name].addEventListener("click", () => this.run(item, action));
     }
     item.element = h("li", { class: "cloud-item", "data-testid": "cloud-account",
-      "data-credential-id": id },
+      "data-credential-id": id, tabindex: "-1" },
       h("div", { class: "cloud-item-head" }, item.name, item.provider),
       item.identity, item.status, item.outcome,
       h("div", { class: "cloud-actions" },
@@ -75,8 +79,8 @@ export class AccountsList {
     item.credential = credential;
     item.name.textContent = credential.display_name || credential.provider_title;
     item.provider.textContent = credential.provider_title || credential.provider;
-    item.identity.textContent = credential.masked_identity || "";
-    item.identity.hidden = !credential.masked_identity;
+    item.identity.textContent = describeIdentity(credential);
+    item.identity.hidden = !item.identity.textContent;
     item.status.textContent = describeCredentialStatus(credential.status);
     item.status.classList.toggle("is-error", !credentialUsable(credential));
 
@@ -98,6 +102,7 @@ export class AccountsList {
 
   // One action at a time per account; its outcome is written under the account.
   async run(item, action) {
+    const hadFocus = item.element.contains(document.activeElement);
     const buttons = item.element.querySelectorAll("button");
     for (const button of buttons) button.disabled = true;
     item.outcome.classList.remove("is-error");
@@ -107,11 +112,12 @@ export class AccountsList {
       if (said) item.outcome.textContent = said;
     } catch (error) {
       item.outcome.classList.add("is-error");
-      item.outcome.textContent = describeError(error);
+      item.outcome.textContent = describeCloudError(error);
     } finally {
       for (const button of buttons) button.disabled = false;
     }
-    this.onChange();
+    await this.onChange();
+    if (hadFocus) keepFocusIn(item);
   }
 
   async disconnect(item) {
@@ -146,7 +152,8 @@ export class AccountsList {
       testid: "cloud-challenge",
       action: (inputs) => verifyChallenge(item.credential, inputs),
     });
-    return answer ? "Connected." : "";
+    // The status line says "Connected" by itself.
+    return "";
   }
 
   // First without inputs, which reuses what the server kept; only when the
@@ -164,7 +171,7 @@ export class AccountsList {
     if (answer.auth_status === "challenge_required") {
       return this.verify(item, answer.challenge);
     }
-    return answer.auth_status === "connected" ? "Connected." : "";
+    return "";
   }
 
   askPassword(item) {
@@ -191,6 +198,18 @@ export class AccountsList {
       },
     });
   }
+}
+
+// The pressed button may be gone once the list is refreshed (Reconnect gives way
+// to Disconnect); the keyboard stays on the same account, not the page body.
+function keepFocusIn(item) {
+  const focused = document.activeElement;
+  if (!item.element.isConnected) return;
+  if (item.element.contains(focused) && focused.offsetParent) return;
+
+  const buttons = [...item.element.querySelectorAll(".cloud-actions button")];
+  const next = buttons.find((button) => !button.hidden && !button.disabled);
+  (next ?? item.element).focus();
 }
 
 function credentialPath(credential) {

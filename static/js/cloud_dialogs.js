@@ -1,9 +1,9 @@
 // The small forms of the cloud page: one step that asks for a few inputs (a
 // verification code, a password again) and the question before removing an account.
 
-import { describeError } from "./api.js";
 import { h } from "./dom.js";
 import { buildFields, clearSecrets, readFields } from "./cloud_fields.js";
+import { describeCloudError } from "./cloud_wording.js";
 
 // A form for one step. `action` gets the inputs; whatever it answers is handed to
 // `onDone`. When it throws, the server's reason is shown under the fields and the
@@ -33,7 +33,7 @@ export function stepForm({ title, description, fields, idPrefix, submitText, act
       onDone?.(answer);
     } catch (error) {
       status.hidden = false;
-      status.textContent = describeError(error);
+      status.textContent = describeCloudError(error);
       clearSecrets(form);
       // The emptied secret is what most often needs typing again.
       (form.querySelector("input[type=password]") ?? firstField(form))?.focus();

@@ -4,7 +4,8 @@
 import { call, describeError } from "./api.js";
 import { clear, h, syncItems } from "./dom.js";
 import {
-  credentialUsable, describeRun, runActive, runFailed, runProgress,
+  credentialUsable, describeIdentity, describeRun, folderNameHint, runActive,
+  runFailed, runProgress,
 } from "./cloud_wording.js";
 
 // The timeline has no filter by folder yet, so the photos are shown there among
@@ -20,7 +21,7 @@ export class NewImportForm {
       required: true, "aria-describedby": "cloud-import-account-hint" });
     this.accountHint = h("p", { class: "field-hint", id: "cloud-import-account-hint" });
     this.name = h("input", { id: "cloud-import-name", name: "name", required: true,
-      autocomplete: "off", placeholder: "Phone photos" });
+      autocomplete: "off", placeholder: folderNameHint() });
     this.error = h("p", { class: "form-error", role: "alert", hidden: true });
     this.submit = h("button", { type: "submit", class: "primary",
       text: "Create folder and import" });
@@ -39,6 +40,8 @@ export class NewImportForm {
       this.error,
       h("div", { class: "form-actions" }, this.submit));
 
+    this.usable = [];
+    this.account.addEventListener("change", () => this.suggestName());
     this.element.addEventListener("submit", (event) => {
       event.preventDefault();
       this.create();
@@ -52,6 +55,7 @@ export class NewImportForm {
     const signature = JSON.stringify(usable.map((c) => [c.id, c.display_name]));
     if (signature === this.signature) return;
     this.signature = signature;
+    this.usable = usable;
     const chosen = this.account.value;
     clear(this.account).append(...usable.map((credential) => h("option", {
       value: credential.id, selected: credential.id === chosen,
@@ -62,6 +66,13 @@ export class NewImportForm {
     this.submit.disabled = usable.length === 0;
     this.accountHint.textContent = usable.length
       ? "" : "Connect an account first; it will be offered here.";
+    this.suggestName();
+  }
+
+  // The example name follows the chosen account's service.
+  suggestName() {
+    const chosen = this.usable.find((each) => each.id === this.account.value);
+    this.name.placeholder = folderNameHint(chosen?.provider);
   }
 
   async create() {
@@ -154,7 +165,7 @@ export class ImportsList {
     item.provider.textContent = credential?.provider_title || cloud.provider || "";
     item.provider.hidden = !item.provider.textContent;
     item.source.textContent = credential
-      ? `From ${[credential.display_name, credential.masked_identity]
+      ? `From ${[credential.display_name, describeIdentity(credential)]
         .filter(Boolean).join(" · ")}${credentialUsable(credential) ? ""
         : " (not connected: reconnect it above to import again)"}`
       : "Its account was removed; it keeps the photos it imported.";

@@ -1,6 +1,7 @@
 // What the cloud import's states mean, in the words of the person watching: a
 // provider's availability, an account's connection, an import run's progress.
 
+import { describeError } from "./api.js";
 import { formatSince, plural } from "./format.js";
 
 const AVAILABLE_PROVIDERS = new Set(["enabled", "available"]);
@@ -14,6 +15,49 @@ const CREDENTIAL_STATES = {
   disconnected: "Disconnected: no imports until it is reconnected",
   error: "The last sign-in failed: reconnect it",
 };
+
+// With these answers the service's own sentence says what went wrong and what to
+// do next; the generic word the API puts in front ("Invalid request data") only
+// reads like a developer's log.
+const SELF_EXPLAINED = new Set(["Invalid request data", "Sign-in refused",
+  "Verification failed"]);
+
+export function describeCloudError(error) {
+  if (!error?.detail || !SELF_EXPLAINED.has(error.word)) return describeError(error);
+  return /[.!?]$/.test(error.detail) ? error.detail : `${error.detail}.`;
+}
+
+// A suggestion for the new folder's name, in the terms of the account's service.
+const FOLDER_NAME_HINTS = {
+  webdav: "Photos from the NAS",
+  s3: "Photos from the bucket",
+  icloud: "iCloud Photos",
+};
+
+export function folderNameHint(provider) {
+  return FOLDER_NAME_HINTS[provider] ?? "Photos from the cloud";
+}
+
+// Who the account signs in as and, where its public settings name one, the
+// folder or bucket it reads: "alice@nas.local/photos".
+export function describeIdentity(credential) {
+  const identity = credential?.masked_identity || "";
+  const config = credential?.public_config ?? {};
+  if (config.url) return `${identity}${urlFolder(config.url)}`;
+  if (config.bucket) {
+    const where = [config.bucket, config.prefix].filter(Boolean).join("/");
+    return [identity, where.replace(/\/+$/, "")].filter(Boolean).join(" · ");
+  }
+  return identity;
+}
+
+function urlFolder(url) {
+  try {
+    return decodeURIComponent(new URL(url).pathname).replace(/\/+$/, "");
+  } catch {
+    return "";
+  }
+}
 
 export function providerAvailable(provider) {
   return !provider.status || AVAILABLE_PROVIDERS.has(provider.status);
@@ -57,7 +101,10 @@ export function describeRun(run) {
     return `Importing… ${plural(run.total_seen, "file")} found so far: ${outcome}.`;
   }
   if (FINISHED_RUNS.has(run.status)) {
+    // Worked out afresh on every refresh of the page, so "just now" ages.
     const when = formatSince(run.finished_at ?? run.updated_at);
+    const nothingNew = describeNothingNew(run);
+    if (nothingNew) return `${nothingNew}.${when ? ` Checked ${when}.` : ""}`;
     return `Import finished${when ? ` ${when}` : ""}: ${outcome}.`;
   }
   if (run.status === "failed") {
@@ -73,14 +120,45 @@ export function runFailed(run) {
 }
 
 // Skipped files are those an earlier run already brought, content the library
-// already holds under another name, and files that are not photos or videos.
+// already holds under another name, and files that are not photos or videos. The
+// server counts the last kind apart (unsupported_count); an older server does
+// not, and then both kinds are named together.
 function describeCounts(run) {
   const skipped = run.skipped_count ?? 0;
+  const unsupported = run.unsupported_count;
   const parts = [`${plural(run.imported_count ?? 0, "new item")} added`];
   if (run.downloaded_count) parts.push(`${run.downloaded_count} downloaded`);
-  parts.push(skipped
-    ? `${skipped} skipped (already in the library, or not a photo or video)`
-    : "0 skipped");
+
+  if (unsupported === undefined) {
+    parts.push(skipped
+      ? `${skipped} skipped (already in the library, or not a photo or video)`
+      : "0 skipped");
+  } else {
+    if (skipped - unsupported) parts.push(`${skipped - unsupported} already imported`);
+    if (unsupported) parts.push(notMedia(unsupported));
+  }
   parts.push(`${run.failed_count ?? 0} failed`);
   return parts.join(", ");
+}
+
+// A finished run that added nothing and failed nothing; "" for any other run.
+function describeNothingNew(run) {
+  const skipped = run.skipped_count ?? 0;
+  if (run.imported_count || run.failed_count || !skipped) return "";
+
+  const unsupported = run.unsupported_count;
+  if (unsupported === undefined) {
+    return `Nothing new: ${skipped} already in the library or not a photo or video`;
+  }
+  const already = skipped - unsupported;
+  if (!already) return `Nothing new: ${notMedia(unsupported)}`;
+  const imported = already === 1 ? "the only photo or video was already imported"
+    : `all ${already} photos and videos were already imported`;
+  return unsupported ? `Nothing new: ${imported}; ${notMedia(unsupported)}`
+    : `Nothing new: ${imported}`;
+}
+
+function notMedia(count) {
+  return count === 1 ? "1 file is not a photo or video"
+    : `${count} files are not photos or videos`;
 }

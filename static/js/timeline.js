@@ -18,8 +18,9 @@ const SETTLE_MS = 120;
 // A virtualised, day-grouped grid. Only the blocks near the viewport exist in the
 // DOM; pages of items are fetched in order as the person scrolls towards the end.
 export class Timeline {
-  constructor(root, { onOpen, onCount }) {
+  constructor(root, { onOpen, onCount, canAddFolders = false }) {
     this.onOpen = onOpen;
+    this.canAddFolders = canAddFolders;
     this.onCount = onCount;
     this.items = [];
     this.seen = new Set();
@@ -432,11 +433,18 @@ export class Timeline {
 
   updateMessage() {
     if (this.total === 0) {
-      this.showMessage("Your library is empty. Drop photos and videos anywhere on "
-        + "this page, use Upload, or add a folder on the Folders page.");
+      this.showMessage(this.emptyMessage());
     } else {
       this.showMessage("");
     }
+  }
+
+  // Only administrators have the Folders page, so only they are sent there.
+  emptyMessage() {
+    const start = "Your library is empty. Drop photos and videos anywhere on "
+      + "this page or use Upload";
+    return this.canAddFolders ? `${start}, or add a folder on the Folders page.`
+      : `${start}, or ask an administrator to add a folder.`;
   }
 
   showMessage(text) {

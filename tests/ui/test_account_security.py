@@ -8,8 +8,8 @@ import time
 
 import pyotp
 import pytest
+from navigation import open_section
 from playwright.sync_api import expect
-
 from serverkit import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def test_account_security_in_the_browser(site, ui_page, screenshot_dir):
     sign_in_with_password(page, PASSWORD)
     expect(page.get_by_test_id("timeline")).to_be_visible(timeout=20_000)
 
-    page.get_by_test_id("nav-account").click()
+    open_section(page, "account")
     account = page.get_by_test_id("account")
     expect(account).to_be_visible()
 
@@ -107,7 +107,7 @@ def test_account_security_in_the_browser(site, ui_page, screenshot_dir):
     expect(page.get_by_test_id("user-name")).to_have_text("alice", timeout=20_000)
 
     # The administrator's list, and a reset of another account.
-    page.get_by_test_id("nav-users").click()
+    open_section(page, "users")
     users = page.get_by_test_id("users")
     expect(users.get_by_test_id("user-row")).to_have_count(2)
     page.once("dialog", lambda dialog: dialog.accept())

@@ -5,8 +5,11 @@ that speak the real protocols."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from cloud_servers import WebDAVServer
+from navigation import open_section
 from playwright.sync_api import expect
 from serverkit import PASSWORD, copy_media
 
@@ -110,9 +113,62 @@ def test_unavailable_providers_are_told_apart(modules_page):
       "imported_count": 0},
      ("The import stopped: The server refused the sign-in. So far: 0 new items "
       "added, 0 skipped, 0 failed.")),
-], ids=["none", "queued", "listing", "running", "completed", "failed"])
+    ({"status": "completed", "total_seen": 4, "imported_count": 0,
+      "skipped_count": 4, "unsupported_count": 0, "failed_count": 0},
+     "Nothing new: all 4 photos and videos were already imported."),
+    ({"status": "completed", "total_seen": 4, "imported_count": 0,
+      "skipped_count": 4, "unsupported_count": 1, "failed_count": 0},
+     ("Nothing new: all 3 photos and videos were already imported; 1 file is not "
+      "a photo or video.")),
+    ({"status": "completed", "total_seen": 2, "imported_count": 0,
+      "skipped_count": 2, "unsupported_count": 2, "failed_count": 0},
+     "Nothing new: 2 files are not photos or videos."),
+    ({"status": "completed", "total_seen": 4, "imported_count": 0,
+      "skipped_count": 4, "failed_count": 0},
+     "Nothing new: 4 already in the library or not a photo or video."),
+    ({"status": "running", "total_seen": 6, "imported_count": 2,
+      "skipped_count": 3, "unsupported_count": 1, "failed_count": 1},
+     ("Importing… 6 files found so far: 2 new items added, 2 already imported, "
+      "1 file is not a photo or video, 1 failed.")),
+], ids=["none", "queued", "listing", "running", "completed", "failed",
+        "all-known", "known-and-not-media", "only-not-media", "older-server",
+        "running-told-apart"])
 def test_import_runs_are_described_in_words(modules_page, run, words):
     assert module_call(modules_page, "cloud_wording.js", "describeRun", run) == words
+
+
+def test_when_a_run_finished_is_worked_out_at_each_look(modules_page):
+    three_hours_ago = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    run = {"status": "completed", "imported_count": 2, "skipped_count": 0,
+           "failed_count": 0, "finished_at": three_hours_ago}
+
+    words = module_call(modules_page, "cloud_wording.js", "describeRun", run)
+    assert words == "Import finished 3 hours ago: 2 new items added, 0 skipped, 0 failed."
+
+
+@pytest.mark.parametrize(("credential", "words"), [
+    ({"masked_identity": "alice@nas.local",
+      "public_config": {"url": "https://nas.local/photos/"}}, "alice@nas.local/photos"),
+    ({"masked_identity": "alice@nas.local",
+      "public_config": {"url": "https://nas.local/"}}, "alice@nas.local"),
+    ({"masked_identity": "AKIA…XYZ",
+      "public_config": {"bucket": "family", "prefix": "phone/"}},
+     "AKIA…XYZ · family/phone"),
+    ({"masked_identity": "bob@icloud.com", "public_config": {"domain": "com"}},
+     "bob@icloud.com"),
+], ids=["webdav-folder", "webdav-root", "s3", "icloud"])
+def test_an_account_is_named_with_the_folder_it_reads(modules_page, credential, words):
+    said = module_call(modules_page, "cloud_wording.js", "describeIdentity", credential)
+    assert said == words
+
+
+def test_the_folder_name_example_follows_the_service(modules_page):
+    def hint(provider):
+        return module_call(modules_page, "cloud_wording.js", "folderNameHint", provider)
+
+    assert hint("webdav") == "Photos from the NAS"
+    assert hint("s3") == "Photos from the bucket"
+    assert hint("icloud") == "iCloud Photos"
 
 
 def test_progress_counts_every_file_that_settled(modules_page):
@@ -187,7 +243,7 @@ def dav(tmp_path):
 
 
 def open_cloud_page(page):
-    page.get_by_test_id("nav-cloud").click()
+    open_section(page, "cloud")
     expect(page.get_by_test_id("cloud")).to_be_visible()
     page.get_by_test_id("cloud-provider-webdav").click()
     return page.get_by_test_id("cloud-connect-form")
@@ -216,8 +272,9 @@ def test_a_webdav_folder_is_connected_bound_and_imported(
         "Connected “Home NAS”")
     account = page.get_by_test_id("cloud-account")
     expect(account).to_contain_text("Home NAS")
+    # Who signs in, and the folder on the server that is read.
     expect(account.get_by_test_id("cloud-identity")).to_have_text(
-        f"alice@127.0.0.1:{dav.url.split(':')[2].strip('/')}")
+        f"alice@127.0.0.1:{dav.url.split(':')[2].strip('/')}/photos")
     expect(account.get_by_test_id("cloud-account-status")).to_have_text("Connected")
     assert SECRET not in page.content()
 
@@ -227,7 +284,9 @@ def test_a_webdav_folder_is_connected_bound_and_imported(
     new_import = page.get_by_test_id("cloud-new-import")
     expect(new_import.get_by_label("Account")).to_have_value(
         ui_server.get("/cloud/credentials").json()["credentials"][0]["id"])
-    new_import.get_by_label("Folder name").fill("From the NAS")
+    folder_name = new_import.get_by_label("Folder name")
+    expect(folder_name).to_have_attribute("placeholder", "Photos from the NAS")
+    folder_name.fill("From the NAS")
     new_import.get_by_role("button", name="Create folder and import").click()
 
     folder = page.get_by_test_id("cloud-import")
@@ -260,7 +319,7 @@ def test_a_webdav_folder_is_connected_bound_and_imported(
     # A second run finds nothing new.
     folder.get_by_role("button", name="Import new photos").click()
     expect(status).to_contain_text("0 new items added", timeout=60_000)
-    expect(status).to_contain_text("3 skipped")
+    expect(status).to_contain_text("3 already imported")
 
     folder.get_by_role("link", name="See the photos").click()
     expect(page.get_by_test_id("timeline")).to_be_visible()
@@ -273,11 +332,21 @@ def test_a_wrong_password_is_refused_and_nothing_is_kept(
     page = signed_in
     form = open_cloud_page(page)
 
+    # A folder that is not there is named as such, with where to look.
+    fill_webdav(form, dav, SECRET)
+    form.get_by_label("Folder address").fill(dav.url + "no-such-folder/")
+    form.get_by_role("button", name="Connect").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        "No folder at this address. Check the URL, including the path to the "
+        "shared folder.")
+
     fill_webdav(form, dav, "not-the-password")
     form.get_by_role("button", name="Connect").click()
 
     error = form.get_by_role("alert")
-    expect(error).to_contain_text("Sign-in refused")
+    expect(error).to_have_text("The server did not accept this user name and "
+                               "password. Check them and try again.")
+    expect(form.get_by_label("Password")).to_be_focused()
     expect(form.get_by_label("Password")).to_have_value("")
     expect(form.get_by_label("Folder address")).to_have_value(dav.url + "photos/")
     assert ui_server.get("/cloud/credentials").json()["credentials"] == []
@@ -300,7 +369,7 @@ def test_an_account_is_disconnected_reconnected_and_removed(
     bound = ui_server.post("/repositories", {
         "name": "From the NAS", "cloud_credential_id": created["id"]}).json()
     ui_server.wait_idle(timeout=120)
-    page.get_by_test_id("nav-cloud").click()
+    open_section(page, "cloud")
     account = page.get_by_test_id("cloud-account")
     status = account.get_by_test_id("cloud-account-status")
     folder = page.get_by_test_id("cloud-import")
@@ -312,8 +381,12 @@ def test_an_account_is_disconnected_reconnected_and_removed(
     expect(folder.get_by_role("button", name="Import new photos")).to_be_disabled()
 
     # The kept password still works, so nothing has to be typed.
-    account.get_by_role("button", name="Reconnect Home NAS").click()
+    account.get_by_role("button", name="Reconnect Home NAS").focus()
+    page.keyboard.press("Enter")
     expect(status).to_have_text("Connected")
+    # The keyboard stays on the account, and "Connected" is said once.
+    expect(account.get_by_role("button", name="Disconnect Home NAS")).to_be_focused()
+    expect(account.get_by_text("Connected", exact=False)).to_have_count(1)
     expect(folder.get_by_role("button", name="Import new photos")).to_be_enabled()
 
     account.get_by_role("button", name="Remove Home NAS").click()
@@ -342,9 +415,12 @@ def test_the_cloud_page_is_not_offered_to_other_users(ui_server, signed_in):
         "button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("timeline")).to_be_visible(timeout=20_000)
 
+    page.get_by_test_id("nav-more").click()
+    expect(page.get_by_test_id("nav-account")).to_be_visible()
     expect(page.get_by_test_id("nav-cloud")).to_be_hidden()
     page.goto(ui_server.base + "/#/cloud")
-    expect(page.get_by_test_id("timeline")).to_be_visible(timeout=20_000)
+    expect(page.get_by_test_id("admin-only")).to_contain_text(
+        "Only an administrator can manage cloud accounts.")
     expect(page.get_by_test_id("cloud")).to_be_hidden()
     token = page.evaluate("localStorage.getItem('lumilio.token')")
     assert ui_server.get("/cloud/providers", token=token).status_code == 403

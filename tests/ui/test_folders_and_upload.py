@@ -7,6 +7,7 @@ import base64
 import shutil
 
 import pytest
+from navigation import open_section
 from playwright.sync_api import expect
 from timeline_grid import asset_named, listed_items, sweep_until
 
@@ -21,7 +22,7 @@ def test_a_folder_added_in_place_is_scanned_onto_the_timeline(
     shutil.copy2(media_dir / "jpeg/gps/DSCN0021.jpg", folder)
     before = (folder / "DSCN0021.jpg").read_bytes()
 
-    page.get_by_test_id("nav-folders").click()
+    open_section(page, "folders")
     page.fill("#folder-path", str(folder))
     expect(page.locator("#folder-name")).to_have_value("Holidays")
     page.get_by_role("button", name="Add folder").click()

@@ -5,6 +5,7 @@ Favourites and Trash pages, and the Statistics page's charts."""
 from __future__ import annotations
 
 import pytest
+from navigation import open_section
 from playwright.sync_api import expect
 from timeline_grid import SWEEP_GRID, asset_named, listed_items, open_file
 
@@ -101,7 +102,7 @@ def test_favourite_stars_and_albums(ui_server, signed_in, screenshot_dir):
     expect(album_viewer).to_be_hidden()
 
     # Favourites lists the liked photo.
-    page.get_by_test_id("nav-favourites").click()
+    open_section(page, "favourites")
     favourites = page.get_by_test_id("favourite-items").get_by_test_id("grid-item")
     expect(favourites).to_have_count(1)
     expect(favourites).to_have_attribute("data-asset-id", ladybug)
@@ -114,7 +115,7 @@ def test_trash_restores_and_statistics_draw(ui_server, signed_in, screenshot_dir
     norway = asset_named(items, "norway.webp")["asset_id"]
     assert ui_server.request("DELETE", f"/assets/{norway}").status_code == 200
 
-    page.get_by_test_id("nav-trash").click()
+    open_section(page, "trash")
     trash = page.get_by_test_id("trash-items").get_by_test_id("grid-item")
     expect(trash).to_have_count(1)
     expect(trash).to_have_attribute("data-asset-id", norway)
@@ -123,7 +124,7 @@ def test_trash_restores_and_statistics_draw(ui_server, signed_in, screenshot_dir
     expect(page.get_by_test_id("trash")).to_contain_text("The trash is empty.")
     assert asset(ui_server, norway)["is_deleted"] is False
 
-    page.get_by_test_id("nav-stats").click()
+    open_section(page, "stats")
     years = ui_server.get("/stats/available-years").json()["years"]
     year_select = page.get_by_test_id("stats-year")
     expect(year_select.locator("option")).to_have_count(len(years))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from navigation import open_section
 from PIL import Image, ImageEnhance, ImageOps
 from playwright.sync_api import expect
 
@@ -80,7 +81,7 @@ def test_search_viewer_text_people_and_settings(ui_server, signed_in,
     page.screenshot(path=str(screenshot_dir / "person.png"))
 
     # The administrator's recognition page: tasks, progress, the model in use.
-    page.get_by_test_id("nav-recognition").click()
+    open_section(page, "recognition")
     expect(page.get_by_test_id("task-semantic")).to_contain_text("7 of 7 photos",
                                                                   timeout=20_000)
     expect(page.get_by_test_id("recognition-models")).to_contain_text("in use")

@@ -199,7 +199,8 @@ def _translate(exc: Exception, bucket: str, key: str) -> CloudError:
     if code in ("NoSuchKey", "404", "NotFound"):
         return ItemGone(f"{key} is no longer in the bucket")
     if code in _REFUSED:
-        return SignInRefused("The service refused the access key or secret key")
+        return SignInRefused("The service did not accept this access key and "
+                             "secret key. Check them and try again")
     if code == "AccessDenied" or status == 403:
         return SignInRefused(f"The key may not read the bucket {bucket!r}")
     return CloudError(f"The storage service answered {code or status}"

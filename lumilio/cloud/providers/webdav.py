@@ -95,7 +95,8 @@ class WebDAV(Provider):
         try:
             library.check()
         except RemoteGone:
-            raise InvalidInput("There is no folder at this address") from None
+            raise InvalidInput("No folder at this address. Check the URL, including "
+                               "the path to the shared folder") from None
         finally:
             library.close()
         return SignIn("connected")
@@ -303,7 +304,8 @@ def _translate(exc: httpx.HTTPError, url: str, path: str,
             return RemoteGone(f"The folder {url} no longer exists on the server")
         return ItemGone(f"{where} is no longer on the server")
     if status == 401:
-        return SignInRefused("The server refused the user name or password")
+        return SignInRefused("The server did not accept this user name and "
+                             "password. Check them and try again")
     if status == 403:
         return SignInRefused(f"The server does not allow reading {where}")
     if status is not None and 300 <= status < 400:
