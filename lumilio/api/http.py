@@ -175,10 +175,6 @@ def user(request: Request, media: bool = False) -> Principal:
     return principal
 
 
-def optional_user(request: Request, media: bool = False) -> Principal | None:
-    return _resolve(request, media)
-
-
 def admin(request: Request) -> Principal:
     principal = user(request)
     if not principal.is_admin:

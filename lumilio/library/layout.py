@@ -52,10 +52,6 @@ def staging_dir(root: Path) -> Path:
     return system_dir(root) / "staging" / "incoming"
 
 
-def failed_dir(root: Path) -> Path:
-    return system_dir(root) / "staging" / "failed"
-
-
 def resolve(root: Path, rel: str) -> Path:
     """A repository-relative path as an absolute one, refusing anything that escapes."""
     path = (root / rel).resolve()

@@ -6,9 +6,6 @@ import math
 import re
 from fractions import Fraction
 
-# Orientation codes whose display swaps width and height (a quarter turn).
-QUARTER_TURN_ORIENTATIONS = frozenset({5, 6, 7, 8})
-
 # Text some cameras write into every description field; it describes nothing.
 PLACEHOLDER_DESCRIPTIONS = frozenset(
     {

@@ -38,7 +38,6 @@ JOBS = {"semantic": "process_semantic", "ocr": "process_ocr", "face": "process_f
         "bioclip": "process_bioclip"}
 AFTER_THUMBNAILS = ("ocr", "semantic", "face")
 PRIORITY = -1
-REINDEX_DEFAULT_LIMIT = 200
 
 
 class NoImage(Exception):
